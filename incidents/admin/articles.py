@@ -1,0 +1,72 @@
+"""Admin for articles, the sources behind every claim."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from incidents import services
+from incidents.admin.history import PgHistoryMixin
+from incidents.dates import PartialDate
+from incidents.forms import PartialDateModelForm
+from incidents.models import Article
+
+
+class ArticleForm(PartialDateModelForm):
+    partial_dates = ("published_on",)
+
+    class Meta:
+        model = Article
+        fields = ["url", "title", "publisher", "author", "language", "published_on", "text"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["url"].required = False
+        self.fields["url"].help_text = "Canonical URL; leave empty for a document without one."
+        self.fields["language"].required = False
+        self.fields["language"].help_text = "ISO 639-1; leave empty to detect it from the text."
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        published = PartialDate.from_db(
+            cleaned.get("published_on"), self.instance.published_on_precision
+        )
+        try:
+            values = services.article_fields(
+                title=cleaned.get("title", ""),
+                text=cleaned.get("text", ""),
+                url=cleaned.get("url"),
+                publisher=cleaned.get("publisher", ""),
+                author=cleaned.get("author", ""),
+                language=cleaned.get("language"),
+                published=published,
+                exclude_pk=self.instance.pk,
+            )
+        except ValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        # The model form copies cleaned_data onto the instance after clean(); derived values
+        # that are not form fields (the content hash) go straight onto the instance.
+        self.instance.content_hash = values.pop("content_hash")
+        cleaned.update(values)
+        return cleaned
+
+
+@admin.register(Article)
+class ArticleAdmin(PgHistoryMixin, admin.ModelAdmin):
+    form = ArticleForm
+    list_display = ["title", "publisher", "language", "published", "created_at"]
+    list_filter = ["language", "publisher"]
+    search_fields = ["title", "url", "publisher", "author"]
+    readonly_fields = ["content_hash", "created_by", "created_at", "updated_at"]
+    date_hierarchy = "published_on"
+
+    @admin.display(ordering="published_on")
+    def published(self, article: Article) -> str:
+        return article.published.isoformat() if article.published else "—"
+
+    def save_model(self, request, obj: Article, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,15 @@
+"""Domain errors. Each maps to one HTTP status in one exception handler (see the API)."""
+
+
+class DomainError(Exception):
+    """Base of the errors a service raises on a refused request."""
+
+
+class InvalidTransition(DomainError):
+    """The workflow does not allow this status change."""
+
+    def __init__(self, from_status: str, to_status: str, allowed: tuple[str, ...], why: str = ""):
+        self.from_status, self.to_status, self.allowed = from_status, to_status, allowed
+        allowed_text = ", ".join(allowed) or "none"
+        reason = why or f"the workflow allows: {allowed_text}"
+        super().__init__(f"cannot move from {from_status} to {to_status}: {reason}")

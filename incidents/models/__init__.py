@@ -1,0 +1,20 @@
+"""The incident domain. Import models from here."""
+
+from incidents.models.articles import Article
+from incidents.models.catalog import Organization, Platform, Tag
+from incidents.models.incidents import Incident, IncidentOrganization, IncidentSource
+from incidents.models.seeding import SeedMark
+from incidents.models.timeline import Citation, TimelineEvent
+
+__all__ = [
+    "Article",
+    "Citation",
+    "Incident",
+    "IncidentOrganization",
+    "IncidentSource",
+    "Organization",
+    "Platform",
+    "SeedMark",
+    "Tag",
+    "TimelineEvent",
+]

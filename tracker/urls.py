@@ -1,0 +1,18 @@
+"""Top-level URLs."""
+
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+from tracker import health
+
+admin.site.site_header = "vcwatch"
+admin.site.site_title = "vcwatch"
+admin.site.index_title = "Video-conferencing security incidents"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]
