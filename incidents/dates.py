@@ -90,15 +90,20 @@ class PartialDate:
 
 
 def precision_constraints(prefix: str, *, nullable: bool) -> list[models.BaseConstraint]:
-    """Constraints holding ``<prefix>`` and ``<prefix>_precision`` to a valid partial date."""
+    """Constraints holding ``<prefix>`` and ``<prefix>_precision`` to a valid partial date.
+
+    Each term guards its NULLs explicitly: a CHECK whose condition is NULL passes.
+    """
     date, precision = prefix, f"{prefix}_precision"
-    aligned = (
+    aligned = models.Q(**{f"{date}__isnull": False}) & (
         models.Q(**{precision: Precision.DAY})
         | models.Q(**{precision: Precision.MONTH, f"{date}__day": 1})
         | models.Q(**{precision: Precision.YEAR, f"{date}__day": 1, f"{date}__month": 1})
     )
     if nullable:
-        aligned |= models.Q(**{f"{date}__isnull": True, f"{precision}__isnull": True})
+        aligned = models.Q(**{f"{date}__isnull": True, f"{precision}__isnull": True}) | (
+            models.Q(**{f"{precision}__isnull": False}) & aligned
+        )
     return [models.CheckConstraint(condition=aligned, name=f"%(app_label)s_%(class)s_{date}_prec")]
 
 

@@ -10,7 +10,8 @@ Status = Incident.Status
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.REPORTED: (Status.INVESTIGATING, Status.CONFIRMED, Status.REJECTED),
     Status.INVESTIGATING: (Status.CONFIRMED, Status.REJECTED),
-    Status.CONFIRMED: (Status.MITIGATED, Status.RESOLVED),
+    # A confirmed incident can still be rejected, e.g. when its source retracts the story.
+    Status.CONFIRMED: (Status.MITIGATED, Status.RESOLVED, Status.REJECTED),
     # A mitigation that does not hold sends the incident back to confirmed.
     Status.MITIGATED: (Status.RESOLVED, Status.CONFIRMED),
     # Reopening: new facts about a closed or rejected incident.

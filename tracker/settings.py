@@ -13,6 +13,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+# A local .env file, if any; variables already in the environment win.
+environ.Env.read_env(BASE_DIR / ".env")
 # The console backend under the name the README documents; django-environ calls it consolemail.
 env.EMAIL_SCHEMES["console"] = env.EMAIL_SCHEMES["consolemail"]
 

@@ -158,6 +158,7 @@ class Incident(models.Model):
                 condition=(
                     models.Q(
                         status=IncidentStatus.REJECTED,
+                        rejection_reason__isnull=False,
                         rejection_reason__in=IncidentRejectionReason.values,
                     )
                     | (
@@ -172,6 +173,7 @@ class Incident(models.Model):
                 condition=models.Q(merged_into__isnull=True)
                 | models.Q(
                     status=IncidentStatus.REJECTED,
+                    rejection_reason__isnull=False,
                     rejection_reason=IncidentRejectionReason.DUPLICATE,
                 ),
                 name="incident_merged_is_rejected_duplicate",

@@ -72,6 +72,8 @@ class TimelineEvent(models.Model):
                 condition=(
                     models.Q(
                         kind=TimelineEventKind.STATUS_CHANGE,
+                        from_status__isnull=False,
+                        to_status__isnull=False,
                         from_status__in=Incident.Status.values,
                         to_status__in=Incident.Status.values,
                     )

@@ -1,0 +1,77 @@
+"""Test setup: real PostgreSQL and Redis, checked before anything runs; personas by role."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from incidents.roles import Role
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail fast, naming the service, when PostgreSQL or Redis does not answer."""
+    database = settings.DATABASES["default"]
+    host = database.get("HOST") or database.get("OPTIONS", {}).get("host", "")
+    problems = []
+    if host and not host.startswith("/"):
+        port = int(database.get("PORT") or 5432)
+        if not _answers(host, port):
+            problems.append(f"PostgreSQL is unreachable at {host}:{port} (DATABASE_URL)")
+    broker = urlsplit(settings.CELERY_BROKER_URL)
+    if broker.hostname and not _answers(broker.hostname, broker.port or 6379):
+        problems.append(
+            f"Redis is unreachable at {broker.hostname}:{broker.port or 6379} (REDIS_URL)"
+        )
+    if problems:
+        pytest.exit("; ".join(problems), returncode=3)
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def _persona(username: str, role: str | None):
+    user = get_user_model().objects.create_user(
+        username=username, password="correct horse battery staple", is_staff=role is not None
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    """Reads everything, changes nothing."""
+    return _persona("vera-viewer", Role.VIEWER)
+
+
+@pytest.fixture
+def analyst(db):
+    """Files and edits incidents, timelines and articles."""
+    return _persona("ana-analyst", Role.ANALYST)
+
+
+@pytest.fixture
+def admin_user(db):
+    """A member of the Admin group (not a superuser)."""
+    return _persona("adam-admin", Role.ADMIN)
+
+
+@pytest.fixture
+def outsider(db):
+    """An account in no group and without staff status."""
+    return _persona("otto-outsider", None)
+
+
+@pytest.fixture
+def superuser(db):
+    return get_user_model().objects.create_superuser(username="root", password="x" * 16)
