@@ -9,18 +9,19 @@ from incidents.dates import PartialDate
 from incidents.models import Incident
 
 
-class PartialDateField(forms.CharField):
+class PartialDateField(forms.Field):
     """A date typed as ``2020``, ``2020-03`` or ``2020-03-30``; cleans to a ``PartialDate``."""
 
+    widget = forms.TextInput(attrs={"size": 10, "placeholder": "YYYY-MM-DD"})
+
     def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("max_length", 10)
         kwargs.setdefault("help_text", "YYYY, YYYY-MM or YYYY-MM-DD: as precise as the facts.")
         super().__init__(**kwargs)
 
     def to_python(self, value) -> PartialDate | None:
         if isinstance(value, PartialDate):
             return value
-        text = super().to_python(value)
+        text = str(value or "").strip()
         if not text:
             return None
         try:

@@ -151,7 +151,10 @@ class _SeedRun:
         path = (self.seed_dir / record["file"]).resolve()
         if self.seed_dir.resolve() not in path.parents:
             raise SeedError(f"seed article {record['key']}: {record['file']} is outside the seed")
-        return path.read_text(encoding="utf-8")
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise SeedError(f"seed article {record['key']}: cannot read {path}: {error}") from None
 
     def _incident(self, record: dict) -> None:
         slug = record["slug"]

@@ -21,10 +21,14 @@ class ArticleForm(PartialDateModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["url"].required = False
-        self.fields["url"].help_text = "Canonical URL; leave empty for a document without one."
-        self.fields["language"].required = False
-        self.fields["language"].help_text = "ISO 639-1; leave empty to detect it from the text."
+        hints = {
+            "url": "Canonical URL; leave empty for a document without one.",
+            "language": "ISO 639-1; leave empty to detect it from the text.",
+        }
+        for name, hint in hints.items():
+            if name in self.fields:  # a read-only view has no form fields
+                self.fields[name].required = False
+                self.fields[name].help_text = hint
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -1,6 +1,7 @@
 """Admin for the catalogue: platforms, organisations and tags."""
 
 from django.contrib import admin
+from django.db import models
 
 from incidents.models import Organization, Platform, Tag
 
@@ -11,6 +12,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name", "slug", "aliases"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Platform)
@@ -20,6 +22,7 @@ class PlatformAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "aliases"]
     autocomplete_fields = ["vendor"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Tag)
