@@ -60,6 +60,7 @@ class ArticleFactory(factory.django.DjangoModelFactory):
 class IncidentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Incident
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Meeting intrusion wave {n}")
     slug = factory.Sequence(lambda n: f"meeting-intrusion-wave-{n}")
@@ -68,6 +69,16 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     severity = Incident.Severity.HIGH
     occurred_on = dt.date(2020, 3, 1)
     occurred_on_precision = Precision.MONTH
+
+    @factory.post_generation
+    def platforms(self, create: bool, platforms, **kwargs) -> None:
+        if create and platforms:
+            self.platforms.set(platforms)
+
+    @factory.post_generation
+    def tags(self, create: bool, tags, **kwargs) -> None:
+        if create and tags:
+            self.tags.set(tags)
 
 
 class TimelineEventFactory(factory.django.DjangoModelFactory):

@@ -65,3 +65,39 @@ def test_readme_and_env_example_name_every_variable_the_settings_read():
     for name in sorted(names):
         assert f"| `{name}` |" in readme, f"README.md does not document {name}"
         assert re.search(rf"^#? ?{name}=", example, re.M), f".env.example does not list {name}"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "smtp+tls://mailer:secret@mail.example.org:587",
+            ["django.core.mail.backends.smtp.EmailBackend", "mail.example.org", "587", "True"],
+        ),
+        (
+            "console://",
+            ["django.core.mail.backends.console.EmailBackend", "None", "None", "False"],
+        ),
+    ],
+)
+def test_email_url_chooses_the_mail_backend(url, expected):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT / "tests",
+        env={
+            **os.environ,
+            "SECRET_KEY": "a" * 50,
+            "EMAIL_URL": url,
+            "DJANGO_SETTINGS_MODULE": "tracker.settings",
+            "PYTHONPATH": str(ROOT),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.split() == expected

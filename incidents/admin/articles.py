@@ -9,7 +9,7 @@ from incidents import services
 from incidents.admin.history import PgHistoryMixin
 from incidents.dates import PartialDate
 from incidents.forms import PartialDateModelForm
-from incidents.models import Article
+from incidents.models import Article, IncidentSource
 
 
 class ArticleForm(PartialDateModelForm):
@@ -57,9 +57,25 @@ class ArticleForm(PartialDateModelForm):
         return cleaned
 
 
+class BacksIncidentsInline(admin.TabularInline):
+    """The incidents this article is a source of (linked from the incident's page)."""
+
+    model = IncidentSource
+    fields = ["incident", "linked_by", "linked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "incident it backs"
+    verbose_name_plural = "incidents it backs"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Article)
 class ArticleAdmin(PgHistoryMixin, admin.ModelAdmin):
     form = ArticleForm
+    inlines = [BacksIncidentsInline]
     list_display = ["title", "publisher", "language", "published", "created_at"]
     list_filter = ["language", "publisher"]
     search_fields = ["title", "url", "publisher", "author"]

@@ -227,7 +227,13 @@ def test_article_added_in_the_admin_gets_its_language_and_hash(client, analyst):
     client.force_login(analyst)
     url = reverse("admin:incidents_article_add")
     text = "Onbekende personen drongen binnen in een online les en toonden schokkende beelden."
-    data = {"url": "", "title": "Les verstoord", "text": text, "published_on": "2020-04"}
+    data = {
+        **management_data(client.get(url)),
+        "url": "",
+        "title": "Les verstoord",
+        "text": text,
+        "published_on": "2020-04",
+    }
     assert client.post(url, data).status_code == 302
     article = Article.objects.get()
     assert (article.language, article.url[:11], article.published.isoformat()) == (
@@ -242,13 +248,15 @@ def test_article_added_in_the_admin_gets_its_language_and_hash(client, analyst):
 def test_duplicate_url_in_the_admin_is_a_field_error_and_nothing_is_lost(client, analyst):
     existing = ArticleFactory(url="https://news.example.org/a")
     client.force_login(analyst)
+    add = reverse("admin:incidents_article_add")
     data = {
+        **management_data(client.get(add)),
         "url": "https://news.example.org/a",
         "title": "Copy",
         "text": "A different text about meeting security in English.",
         "language": "en",
     }
-    response = client.post(reverse("admin:incidents_article_add"), data)
+    response = client.post(add, data)
     assert response.status_code == 200
     assert "already stored" in str(response.context["adminform"].form.errors["url"])
     assert list(Article.objects.all()) == [existing]
