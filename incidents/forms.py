@@ -55,7 +55,8 @@ class PartialDateModelForm(forms.ModelForm):
                 self.initial[name] = value.isoformat()
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name in self.partial_dates:
             if name in cleaned:
                 value: PartialDate | None = cleaned[name]
@@ -77,7 +78,8 @@ class TransitionForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         duplicate = cleaned.get("rejection_reason") == Incident.RejectionReason.DUPLICATE
         if cleaned.get("merged_into") and not duplicate:
             self.add_error("merged_into", "Only a duplicate is merged into another incident.")

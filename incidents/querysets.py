@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import models
 
-if TYPE_CHECKING:
-    pass
 
-
-class IncidentQuerySet(models.QuerySet["Incident"]):
+class IncidentQuerySet(models.QuerySet):
     def public(self) -> IncidentQuerySet:
         return self.filter(public=True)
 

@@ -85,7 +85,10 @@ class _SeedRun:
             self._once(f"tag:{record['slug']}", "tags", self._tag, record)
         for record in data.get("articles", []):
             self._once(f"article:{record['key']}", "articles", self._article, record)
-            self.articles[record["key"]] = self._find_article(record)
+            article = self._find_article(record)
+            if article is None:
+                raise SeedError(f"seed article {record['key']} was seeded before and is gone")
+            self.articles[record["key"]] = article
         for record in data.get("incidents", []):
             self._incident(record)
         for first, second in data.get("related", []):
@@ -129,7 +132,7 @@ class _SeedRun:
         Tag.objects.get_or_create(slug=record["slug"], defaults={"name": record["name"]})
 
     def _article(self, record: dict) -> None:
-        if self._find_article(record, required=False) is not None:
+        if self._find_article(record) is not None:
             return
         services.article_create(
             title=record["title"],
@@ -139,12 +142,10 @@ class _SeedRun:
             created_by=self.actor,
         )
 
-    def _find_article(self, record: dict, *, required: bool = True) -> Article | None:
+    def _find_article(self, record: dict) -> Article | None:
         article = Article.objects.filter(content_hash=content_hash(self._document(record))).first()
         if article is None and record.get("url"):
             article = Article.objects.filter(url=record["url"]).first()
-        if article is None and required:
-            raise SeedError(f"seed article {record['key']} is missing and was seeded before")
         return article
 
     def _document(self, record: dict) -> str:

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -35,7 +35,6 @@ from incidents.models import (
 from incidents.text import content_hash, normalize_text, quote_in_text
 from incidents.workflow import allowed_transitions
 
-User = AbstractBaseUser
 Status = Incident.Status
 
 # Incident fields a caller may set directly; status moves only through incident_transition.
@@ -84,7 +83,9 @@ def article_fields(
             "The language could not be detected from the text; give its ISO 639-1 code."
         )
     if text:
-        others = Article.objects.exclude(pk=exclude_pk)
+        others = Article.objects.all()
+        if exclude_pk is not None:
+            others = others.exclude(pk=exclude_pk)
         _refuse_taken(others.filter(url=url), "url", "URL", errors)
         _refuse_taken(others.filter(content_hash=digest), "text", "text", errors)
     if errors:

@@ -73,6 +73,7 @@ def test(args: list[str]) -> int:
     checks = [
         ([str(BIN_DIR / "ruff"), "check", "."], "ruff check"),
         ([str(BIN_DIR / "ruff"), "format", "--check", "."], "ruff format --check"),
+        ([str(BIN_DIR / "mypy"), "tracker", "incidents"], "mypy"),
         ([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], "migrations"),
     ]
     for command, name in checks:

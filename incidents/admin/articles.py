@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from incidents import services
-from incidents.admin.history import PgHistoryMixin
+from incidents.admin.history import HistoryAdmin, acting_user
 from incidents.dates import PartialDate
 from incidents.forms import PartialDateModelForm
 from incidents.models import Article, IncidentSource
@@ -31,7 +31,8 @@ class ArticleForm(PartialDateModelForm):
                 self.fields[name].help_text = hint
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         published = PartialDate.from_db(
@@ -61,8 +62,7 @@ class BacksIncidentsInline(admin.TabularInline):
     """The incidents this article is a source of (linked from the incident's page)."""
 
     model = IncidentSource
-    fields = ["incident", "linked_by", "linked_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("incident", "linked_by", "linked_at")
     extra = 0
     can_delete = False
     verbose_name = "incident it backs"
@@ -73,7 +73,7 @@ class BacksIncidentsInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(PgHistoryMixin, admin.ModelAdmin):
+class ArticleAdmin(HistoryAdmin):
     form = ArticleForm
     inlines = [BacksIncidentsInline]
     list_display = ["title", "publisher", "language", "published", "created_at"]
@@ -88,5 +88,5 @@ class ArticleAdmin(PgHistoryMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj: Article, form, change: bool) -> None:
         if not change:
-            obj.created_by = request.user
+            obj.created_by = acting_user(request)
         super().save_model(request, obj, form, change)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from pghistory.models import Events
 
@@ -13,7 +15,15 @@ from pghistory.models import Events
 HISTORY_LIMIT = 500
 
 
-class PgHistoryMixin:
+def acting_user(request: HttpRequest) -> User:
+    """The logged-in user of an admin request (the admin site lets no one else in)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
+class HistoryAdmin(admin.ModelAdmin):
     """Replace the admin's log-based History with every recorded change to the object and to
     the rows that point at it (an incident's timeline, sources and organisations)."""
 
@@ -22,7 +32,7 @@ class PgHistoryMixin:
     ) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            raise Http404(f"No {self.opts.verbose_name} with ID {object_id!r}.")
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         events = list(

@@ -7,12 +7,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from incidents import services
-from incidents.admin.history import PgHistoryMixin
+from incidents.admin.history import HistoryAdmin, acting_user
 from incidents.admin.timeline import EDITABLE_KINDS, StatusChangeReadOnly
 from incidents.exceptions import DomainError
 from incidents.forms import PartialDateModelForm, TransitionForm
@@ -84,8 +84,14 @@ class TimelineEventInline(admin.TabularInline):
 class StatusChangeInline(StatusChangeReadOnly, admin.TabularInline):
     model = TimelineEvent
     extra = 0
-    fields = ["date", "from_status", "to_status", "description", "created_by", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "date",
+        "from_status",
+        "to_status",
+        "description",
+        "created_by",
+        "created_at",
+    )
     verbose_name = "status change"
     verbose_name_plural = "status changes (recorded by the workflow)"
 
@@ -100,6 +106,11 @@ class StatusChangeInline(StatusChangeReadOnly, admin.TabularInline):
 def _move_action(to_status: str, rejection_reason: str | None = None):
     """An admin action moving each selected incident to ``to_status`` through the workflow."""
 
+    label = Status(to_status).label.lower()
+    if rejection_reason:
+        label += f" ({Incident.RejectionReason(rejection_reason).label.lower()})"
+
+    @admin.action(description=f"Move selected incidents to {label}", permissions=["change"])
     def action(modeladmin: IncidentAdmin, request: HttpRequest, queryset: QuerySet) -> None:
         moved, refused = [], []
         for incident in queryset:
@@ -108,7 +119,7 @@ def _move_action(to_status: str, rejection_reason: str | None = None):
                     incident=incident,
                     to_status=to_status,
                     rejection_reason=rejection_reason,
-                    actor=request.user,
+                    actor=acting_user(request),
                 )
                 moved.append(incident.slug)
             except (DomainError, ValidationError) as error:
@@ -120,12 +131,7 @@ def _move_action(to_status: str, rejection_reason: str | None = None):
                 request, "Refused, nothing changed: " + "; ".join(refused), messages.ERROR
             )
 
-    label = Status(to_status).label.lower()
-    if rejection_reason:
-        label += f" ({Incident.RejectionReason(rejection_reason).label.lower()})"
     action.__name__ = f"move_to_{to_status}" + (f"_{rejection_reason}" if rejection_reason else "")
-    action.short_description = f"Move selected incidents to {label}"
-    action.allowed_permissions = ("change",)
     return action
 
 
@@ -136,7 +142,7 @@ def _message(error: Exception) -> str:
 
 
 @admin.register(Incident)
-class IncidentAdmin(PgHistoryMixin, admin.ModelAdmin):
+class IncidentAdmin(HistoryAdmin):
     form = IncidentForm
     list_display = [
         "title",
@@ -197,17 +203,17 @@ class IncidentAdmin(PgHistoryMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Incident, form, change: bool) -> None:
         if not change:
-            obj.created_by = request.user
-        obj.updated_by = request.user
+            obj.created_by = acting_user(request)
+        obj.updated_by = acting_user(request)
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         instances = formset.save(commit=False)
         for instance in instances:
             if instance.pk is None and hasattr(instance, "created_by_id"):
-                instance.created_by = request.user
+                instance.created_by = acting_user(request)
             if instance.pk is None and isinstance(instance, IncidentSource):
-                instance.linked_by = request.user
+                instance.linked_by = acting_user(request)
             instance.save()
         for instance in formset.deleted_objects:
             instance.delete()
@@ -234,7 +240,7 @@ class IncidentAdmin(PgHistoryMixin, admin.ModelAdmin):
     def transition_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         incident = self.get_object(request, unquote(object_id))
         if incident is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            raise Http404(f"No incident with ID {object_id!r}.")
         if not self.has_change_permission(request, incident):
             raise PermissionDenied
         change_url = reverse("admin:incidents_incident_change", args=[incident.pk])
@@ -263,7 +269,10 @@ class IncidentAdmin(PgHistoryMixin, admin.ModelAdmin):
                 if survivor is None:
                     raise ValidationError({"merged_into": ["No incident has this slug."]})
                 services.incident_merge(
-                    duplicate=incident, survivor=survivor, actor=request.user, note=data["note"]
+                    duplicate=incident,
+                    survivor=survivor,
+                    actor=acting_user(request),
+                    note=data["note"],
                 )
             else:
                 services.incident_transition(
@@ -271,7 +280,7 @@ class IncidentAdmin(PgHistoryMixin, admin.ModelAdmin):
                     to_status=data["to_status"],
                     rejection_reason=data["rejection_reason"] or None,
                     note=data["note"],
-                    actor=request.user,
+                    actor=acting_user(request),
                 )
         except ValidationError as error:
             if hasattr(error, "error_dict"):

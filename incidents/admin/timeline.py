@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
 
 from incidents import services
-from incidents.admin.history import PgHistoryMixin
+from incidents.admin.history import HistoryAdmin, acting_user
 from incidents.forms import PartialDateModelForm
 from incidents.models import Citation, TimelineEvent
 
@@ -40,7 +41,7 @@ class CitationInline(admin.TabularInline):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class StatusChangeReadOnly:
+class StatusChangeReadOnly(BaseModelAdmin):
     """Status-change events are the workflow's audit trail: nobody edits or deletes them."""
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -55,7 +56,7 @@ class StatusChangeReadOnly:
 
 
 @admin.register(TimelineEvent)
-class TimelineEventAdmin(StatusChangeReadOnly, PgHistoryMixin, admin.ModelAdmin):
+class TimelineEventAdmin(StatusChangeReadOnly, HistoryAdmin):
     form = TimelineEventForm
     inlines = [CitationInline]
     list_display = ["when", "incident", "kind", "short_description", "created_by"]
@@ -76,7 +77,7 @@ class TimelineEventAdmin(StatusChangeReadOnly, PgHistoryMixin, admin.ModelAdmin)
 
     def save_model(self, request, obj: TimelineEvent, form, change: bool) -> None:
         if not change:
-            obj.created_by = request.user
+            obj.created_by = acting_user(request)
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change: bool) -> None:
@@ -87,5 +88,5 @@ class TimelineEventAdmin(StatusChangeReadOnly, PgHistoryMixin, admin.ModelAdmin)
                 services.incident_link_article(
                     incident=citation.event.incident,
                     article=citation.article,
-                    linked_by=request.user,
+                    linked_by=acting_user(request),
                 )

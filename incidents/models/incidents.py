@@ -1,5 +1,7 @@
 """Incidents: what went wrong on a platform, its status, and who and what it involves."""
 
+from __future__ import annotations
+
 import pghistory
 from django.conf import settings
 from django.db import models
@@ -32,7 +34,7 @@ class IncidentSeverity(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
     @classmethod
-    def at_least(cls, minimum: "IncidentSeverity") -> list[str]:
+    def at_least(cls, minimum: IncidentSeverity) -> list[str]:
         """The severities at or above ``minimum``, for "min severity" filters."""
         values = cls.values
         return values[values.index(minimum) :]
@@ -97,12 +99,14 @@ class Incident(models.Model):
     occurred_on_precision = models.CharField(
         max_length=5, choices=DatePrecision.choices, null=True, blank=True
     )
-    organizations = models.ManyToManyField(
-        Organization, through="IncidentOrganization", related_name="incidents", blank=True
+    organizations: models.ManyToManyField[Organization, IncidentOrganization] = (
+        models.ManyToManyField(
+            Organization, through="IncidentOrganization", related_name="incidents", blank=True
+        )
     )
     related = models.ManyToManyField("self", symmetrical=True, blank=True)
     tags = models.ManyToManyField(Tag, related_name="incidents", blank=True)
-    sources = models.ManyToManyField(
+    sources: models.ManyToManyField[Article, IncidentSource] = models.ManyToManyField(
         Article, through="IncidentSource", related_name="incidents", blank=True
     )
     public = models.BooleanField(default=False)

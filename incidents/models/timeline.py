@@ -1,5 +1,7 @@
 """The dated timeline of an incident, each line backed by citations of articles."""
 
+from __future__ import annotations
+
 import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,7 +48,9 @@ class TimelineEvent(models.Model):
     to_status = models.CharField(
         max_length=16, choices=Incident.Status.choices, null=True, blank=True, editable=False
     )
-    articles = models.ManyToManyField(Article, through="Citation", related_name="cited_by")
+    articles: models.ManyToManyField[Article, Citation] = models.ManyToManyField(
+        Article, through="Citation", related_name="cited_by"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
