@@ -1,10 +1,10 @@
 """Articles: the news reports and documents every claim in the tracker rests on."""
 
-from django.conf import settings
 from django.db import models
 
 from incidents.dates import PartialDate, precision_constraints, refuse_future
 from incidents.dates import Precision as DatePrecision
+from incidents.models.fields import actor_field
 from incidents.models.history import tracked
 from incidents.querysets import ArticleQuerySet
 
@@ -28,14 +28,7 @@ class Article(models.Model):
     content_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    created_by = actor_field()
 
     objects = ArticleQuerySet.as_manager()
 

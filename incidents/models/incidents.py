@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pghistory
-from django.conf import settings
 from django.db import models
 
 from incidents.dates import PartialDate, precision_constraints, refuse_future
 from incidents.dates import Precision as DatePrecision
 from incidents.models.articles import Article
 from incidents.models.catalog import Organization, Platform, Tag
+from incidents.models.fields import actor_field
 from incidents.models.history import tracked
 from incidents.querysets import IncidentQuerySet
 
@@ -112,22 +112,8 @@ class Incident(models.Model):
     public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    created_by = actor_field()
+    updated_by = actor_field()
 
     objects = IncidentQuerySet.as_manager()
 
@@ -246,14 +232,7 @@ class IncidentSource(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="source_links")
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="incident_links")
     linked_at = models.DateTimeField(auto_now_add=True)
-    linked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    linked_by = actor_field()
 
     class Meta:
         ordering = ["incident", "linked_at", "id"]

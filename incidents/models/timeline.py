@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pgtrigger
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from incidents.dates import PartialDate, precision_constraints, refuse_future
 from incidents.dates import Precision as DatePrecision
 from incidents.models.articles import Article
+from incidents.models.fields import actor_field
 from incidents.models.history import tracked
 from incidents.models.incidents import Incident
 from incidents.text import quote_in_text
@@ -53,14 +53,7 @@ class TimelineEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    created_by = actor_field()
 
     class Meta:
         ordering = ["incident", "date", "id"]
