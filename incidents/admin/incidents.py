@@ -13,7 +13,7 @@ from django.urls import path, reverse
 
 from incidents import services
 from incidents.admin.history import HistoryAdmin, acting_user
-from incidents.admin.timeline import EDITABLE_KINDS, StatusChangeReadOnly
+from incidents.admin.timeline import EDITABLE_KINDS
 from incidents.exceptions import DomainError
 from incidents.forms import PartialDateModelForm, TransitionForm
 from incidents.models import Incident, IncidentOrganization, IncidentSource, TimelineEvent
@@ -81,9 +81,12 @@ class TimelineEventInline(admin.TabularInline):
         return super().get_queryset(request).exclude(kind=TimelineEvent.Kind.STATUS_CHANGE)
 
 
-class StatusChangeInline(StatusChangeReadOnly, admin.TabularInline):
+class StatusChangeInline(admin.TabularInline):
+    """The workflow's audit trail: shown, never edited or deleted here."""
+
     model = TimelineEvent
     extra = 0
+    can_delete = False
     fields = readonly_fields = (
         "date",
         "from_status",
@@ -100,6 +103,9 @@ class StatusChangeInline(StatusChangeReadOnly, admin.TabularInline):
         return qs.select_related("created_by")
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 

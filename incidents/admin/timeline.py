@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.options import BaseModelAdmin
 
 from incidents import services
 from incidents.admin.history import HistoryAdmin, acting_user
@@ -41,22 +40,8 @@ class CitationInline(admin.TabularInline):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class StatusChangeReadOnly(BaseModelAdmin):
-    """Status-change events are the workflow's audit trail: nobody edits or deletes them."""
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and getattr(obj, "kind", None) == TimelineEvent.Kind.STATUS_CHANGE:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        if obj is not None and getattr(obj, "kind", None) == TimelineEvent.Kind.STATUS_CHANGE:
-            return False
-        return super().has_delete_permission(request, obj)
-
-
 @admin.register(TimelineEvent)
-class TimelineEventAdmin(StatusChangeReadOnly, HistoryAdmin):
+class TimelineEventAdmin(HistoryAdmin):
     form = TimelineEventForm
     inlines = [CitationInline]
     list_display = ["when", "incident", "kind", "short_description", "created_by"]
@@ -74,6 +59,17 @@ class TimelineEventAdmin(StatusChangeReadOnly, HistoryAdmin):
     @admin.display(description="description")
     def short_description(self, event: TimelineEvent) -> str:
         return event.description[:100]
+
+    # Status-change events are the workflow's audit trail: nobody edits or deletes them.
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.kind == TimelineEvent.Kind.STATUS_CHANGE:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.kind == TimelineEvent.Kind.STATUS_CHANGE:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj: TimelineEvent, form, change: bool) -> None:
         if not change:

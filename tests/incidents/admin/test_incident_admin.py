@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from incidents import services
 from incidents.models import Article, Citation, Incident, TimelineEvent
 from tests.factories import ArticleFactory, IncidentFactory, PlatformFactory
 from tests.incidents.admin.helpers import management_data
@@ -274,3 +275,29 @@ def test_history_shows_who_changed_what(client, analyst, superuser):
     assert status_update["who"] == analyst.username
     assert ("status", "reported", "investigating") in status_update["changes"]
     assert any(r["what"] == "TimelineEvent insert" and r["who"] == analyst.username for r in rows)
+
+
+@pytest.mark.django_db
+def test_status_changes_cannot_be_edited_or_deleted_in_the_admin(client, superuser, analyst):
+    incident = IncidentFactory()
+    other = TimelineEvent.objects.create(
+        incident=incident, date="2020-03-01", date_precision="month", kind="note", description="n"
+    )
+    services.incident_transition(incident=incident, to_status="confirmed", actor=analyst)
+    move = incident.timeline.get(kind=TimelineEvent.Kind.STATUS_CHANGE)
+    client.force_login(superuser)
+    change = reverse("admin:incidents_timelineevent_change", args=[move.pk])
+    assert client.post(change, {"description": "rewritten"}).status_code == 403
+    delete = reverse("admin:incidents_timelineevent_delete", args=[move.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    response = client.post(
+        reverse("admin:incidents_timelineevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [move.pk, other.pk], "post": "yes"},
+    )
+    assert response.status_code == 403  # a bulk delete that includes one is refused whole
+    assert set(incident.timeline.all()) == {move, other}
+    page = client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
+    status_inline = next(
+        i for i in page.context["inline_admin_formsets"] if i.formset.prefix == "timeline-2"
+    )
+    assert not status_inline.formset.can_delete
