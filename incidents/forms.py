@@ -77,6 +77,13 @@ class TransitionForm(forms.Form):
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
+    def __init__(self, *args, allowed: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if allowed:  # offer the moves the workflow allows from the current status
+            to_status = self.fields["to_status"]
+            assert isinstance(to_status, forms.ChoiceField)  # noqa: S101 - narrows the type
+            to_status.choices = [(s, Incident.Status(s).label) for s in allowed]
+
     def clean(self) -> dict:
         super().clean()
         cleaned = self.cleaned_data

@@ -61,7 +61,9 @@ def _row(event: Events, users: dict) -> dict:
     if event.pgh_diff:
         changes = [(field, old, new) for field, (old, new) in sorted(event.pgh_diff.items())]
     else:
-        changes = [(field, None, value) for field, value in sorted(data.items())]
+        changes = [
+            (field, None, value) for field, value in sorted(data.items()) if value is not None
+        ]
     return {
         "when": event.pgh_created_at,
         "what": f"{event.pgh_model.split('.')[-1].removesuffix('Event')} {event.pgh_label}",

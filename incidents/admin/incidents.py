@@ -250,19 +250,21 @@ class IncidentAdmin(HistoryAdmin):
         if not self.has_change_permission(request, incident):
             raise PermissionDenied
         change_url = reverse("admin:incidents_incident_change", args=[incident.pk])
+        allowed = allowed_transitions(incident.status)
         if request.method == "POST":
+            # Any status is accepted here, so that a refused move gets the workflow's message.
             form = TransitionForm(request.POST)
             if form.is_valid() and self._apply_transition(request, incident, form):
                 return HttpResponseRedirect(change_url)
         else:
-            form = TransitionForm(initial={"to_status": request.GET.get("to", "")})
+            form = TransitionForm(initial={"to_status": request.GET.get("to", "")}, allowed=allowed)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Move: {incident}",
             "opts": self.opts,
             "original": incident,
             "form": form,
-            "allowed": [Status(s).label for s in allowed_transitions(incident.status)],
+            "allowed": [Status(s).label for s in allowed],
             "change_url": change_url,
         }
         return TemplateResponse(request, "admin/incidents/incident/transition.html", context)

@@ -114,7 +114,11 @@ def test_change_page_offers_the_allowed_moves(client, analyst):
 def test_analyst_moves_an_incident_from_its_page(client, analyst):
     incident = IncidentFactory()
     client.force_login(analyst)
-    assert client.get(_transition_url(incident) + "?to=confirmed").status_code == 200
+    page = client.get(_transition_url(incident) + "?to=confirmed")
+    assert page.status_code == 200
+    offered = [value for value, _ in page.context["form"].fields["to_status"].choices]
+    assert offered == ["investigating", "confirmed", "rejected"]
+    assert page.context["form"].initial["to_status"] == "confirmed"
     response = client.post(
         _transition_url(incident), {"to_status": "confirmed", "note": "Two sources agree."}
     )
