@@ -6,7 +6,6 @@ from incidents.dates import PartialDate, precision_constraints, refuse_future
 from incidents.dates import Precision as DatePrecision
 from incidents.models.fields import actor_field
 from incidents.models.history import tracked
-from incidents.querysets import ArticleQuerySet
 
 
 @tracked(exclude=("updated_at",))
@@ -29,8 +28,6 @@ class Article(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = actor_field()
-
-    objects = ArticleQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_on", "-id"]
