@@ -13,3 +13,7 @@ class InvalidTransition(DomainError):
         allowed_text = ", ".join(allowed) or "none"
         reason = why or f"the workflow allows: {allowed_text}"
         super().__init__(f"cannot move from {from_status} to {to_status}: {reason}")
+
+
+class RecordLocked(DomainError):
+    """The record may not be changed this way (a status change, a cited source...)."""

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from incidents.dates import PartialDate, Precision
-from incidents.exceptions import InvalidTransition
+from incidents.exceptions import InvalidTransition, RecordLocked
 from incidents.ingestion.language import language_detect
 from incidents.models import (
     Article,
@@ -228,7 +228,7 @@ def incident_transition(
         allowed = allowed_transitions(locked.status)
         if to_status not in allowed:
             raise InvalidTransition(locked.status, to_status, allowed)
-        if locked.merged_into_id is not None:
+        if locked.merged_into is not None:
             raise InvalidTransition(
                 locked.status, to_status, (), f"it was merged into {locked.merged_into.slug}"
             )
@@ -400,3 +400,57 @@ def _check_quotes(citations: Iterable[CitationInput], errors: dict[str, list[str
             errors.setdefault("quote", []).append(
                 f"{citation.quote[:80]!r} does not occur in article #{citation.article.pk}."
             )
+
+
+def timeline_event_update(
+    *,
+    event: TimelineEvent,
+    actor: User | None,
+    when: PartialDate | None = None,
+    kind: str | None = None,
+    description: str | None = None,
+) -> TimelineEvent:
+    """Correct an event's date, kind or description; status changes are the workflow's record."""
+    if event.kind == TimelineEvent.Kind.STATUS_CHANGE:
+        raise RecordLocked("A status change is the workflow's record and is not edited.")
+    if when is not None:
+        event.date, event.date_precision = when.start, when.precision
+    if kind is not None:
+        event.kind = kind
+    if description is not None:
+        event.description = description.strip()
+    event.full_clean()
+    with transaction.atomic():
+        event.save()
+        _touch(event.incident, actor)
+    return event
+
+
+def timeline_event_delete(*, event: TimelineEvent, actor: User | None) -> None:
+    """Remove an event and its citations; status changes stay."""
+    if event.kind == TimelineEvent.Kind.STATUS_CHANGE:
+        raise RecordLocked("A status change is the workflow's record and is not deleted.")
+    with transaction.atomic():
+        event.delete()
+        _touch(event.incident, actor)
+
+
+def incident_unlink_article(*, incident: Incident, article: Article, actor: User | None) -> None:
+    """Unlink ``article`` from ``incident``; refused while the timeline cites it."""
+    if Citation.objects.filter(event__incident=incident, article=article).exists():
+        raise RecordLocked(
+            f"The timeline of {incident.slug} cites article #{article.pk}: "
+            "remove those citations first."
+        )
+    with transaction.atomic():
+        deleted, _ = IncidentSource.objects.filter(incident=incident, article=article).delete()
+        if deleted:
+            _touch(incident, actor)
+
+
+def incident_delete(*, incident: Incident) -> None:
+    """Delete an incident with its timeline and links (Admin only; the workflow never deletes).
+
+    Raises ``ProtectedError`` while merged duplicates point at it.
+    """
+    incident.delete()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from incidents.roles import Role
 
@@ -75,3 +77,12 @@ def outsider(db):
 @pytest.fixture
 def superuser(db):
     return get_user_model().objects.create_superuser(username="root", password="x" * 16)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys():
+    """Each test counts its own throttles: the cache is the real Redis, keys set apart."""
+    previous = cache.key_prefix
+    cache.key_prefix = f"test-{uuid.uuid4().hex}"
+    yield
+    cache.key_prefix = previous

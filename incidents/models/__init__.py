@@ -5,8 +5,10 @@ from incidents.models.catalog import Organization, Platform, Tag
 from incidents.models.incidents import Incident, IncidentOrganization, IncidentSource
 from incidents.models.seeding import SeedMark
 from incidents.models.timeline import Citation, TimelineEvent
+from incidents.models.tokens import ApiToken
 
 __all__ = [
+    "ApiToken",
     "Article",
     "Citation",
     "Incident",

@@ -275,10 +275,15 @@ def test_history_shows_who_changed_what(client, analyst, superuser):
     client.force_login(superuser)
     response = client.get(reverse("admin:incidents_incident_history", args=[incident.pk]))
     rows = response.context["rows"]
-    status_update = next(r for r in rows if r["what"] == "Incident update")
-    assert status_update["who"] == analyst.username
-    assert ("status", "reported", "investigating") in status_update["changes"]
-    assert any(r["what"] == "TimelineEvent insert" and r["who"] == analyst.username for r in rows)
+    status_update = next(r for r in rows if (r["model"], r["action"]) == ("Incident", "update"))
+    assert status_update["user"] == analyst.username
+    assert {"field": "status", "old": "reported", "new": "investigating"} in status_update[
+        "changes"
+    ]
+    assert any(
+        (r["model"], r["action"], r["user"]) == ("TimelineEvent", "insert", analyst.username)
+        for r in rows
+    )
 
 
 @pytest.mark.django_db

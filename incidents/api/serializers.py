@@ -1,0 +1,238 @@
+"""API serializers: read and write shapes are separate classes; writes go through services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents.api.fields import PartialDateField
+from incidents.models import (
+    ApiToken,
+    Article,
+    Citation,
+    Incident,
+    IncidentOrganization,
+    Organization,
+    Platform,
+    Tag,
+    TimelineEvent,
+)
+from incidents.workflow import allowed_transitions
+
+# --- Catalogue ------------------------------------------------------------------------------
+
+
+class PlatformSerializer(serializers.ModelSerializer):
+    vendor = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Platform
+        fields = ["slug", "name", "vendor", "aliases", "website"]
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["slug", "name", "kind", "aliases", "website"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["slug", "name"]
+
+
+# --- Articles -------------------------------------------------------------------------------
+
+
+class ArticleSummarySerializer(serializers.ModelSerializer):
+    published_on = PartialDateField(source="published", allow_null=True, read_only=True)
+
+    class Meta:
+        model = Article
+        fields = ["id", "url", "title", "publisher", "language", "published_on"]
+
+
+class ArticleSerializer(ArticleSummarySerializer):
+    incidents = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta(ArticleSummarySerializer.Meta):
+        fields = [
+            *ArticleSummarySerializer.Meta.fields,
+            "author",
+            "text",
+            "content_hash",
+            "incidents",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ArticleWriteSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=2048, required=False, allow_blank=True)
+    title = serializers.CharField(max_length=500)
+    text = serializers.CharField(max_length=2_000_000, trim_whitespace=False)
+    publisher = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    author = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=2, min_length=2, required=False)
+    published_on = PartialDateField(required=False, allow_null=True)
+
+
+class IncidentLinkSerializer(serializers.Serializer):
+    incident = serializers.SlugRelatedField(slug_field="slug", queryset=Incident.objects.all())
+
+
+# --- Timeline -------------------------------------------------------------------------------
+
+
+class CitationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Citation
+        fields = ["article", "quote"]
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    date = PartialDateField(source="when", read_only=True)
+    sources = CitationSerializer(source="citations", many=True, read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TimelineEvent
+        fields = [
+            "id",
+            "date",
+            "kind",
+            "description",
+            "from_status",
+            "to_status",
+            "sources",
+            "created_by",
+            "created_at",
+        ]
+
+
+class CitationWriteSerializer(serializers.Serializer):
+    article = serializers.PrimaryKeyRelatedField(queryset=Article.objects.all())
+    quote = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class TimelineEventWriteSerializer(serializers.Serializer):
+    date = PartialDateField()
+    kind = serializers.ChoiceField(
+        choices=[c for c in TimelineEvent.Kind.choices if c[0] != TimelineEvent.Kind.STATUS_CHANGE]
+    )
+    description = serializers.CharField(max_length=10_000)
+    sources = CitationWriteSerializer(many=True, required=False, default=list)
+
+
+# --- Incidents ------------------------------------------------------------------------------
+
+
+class InvolvementSerializer(serializers.Serializer):
+    organization = serializers.CharField(help_text="The organisation's slug.")
+    role = serializers.ChoiceField(choices=IncidentOrganization.Role.choices)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """An incident in a list; the selector annotates the related slugs in one query."""
+
+    platforms = serializers.ListField(
+        child=serializers.CharField(), source="platform_slugs", read_only=True
+    )
+    tags = serializers.ListField(child=serializers.CharField(), source="tag_slugs", read_only=True)
+    related = serializers.ListField(
+        child=serializers.CharField(), source="related_slugs", read_only=True
+    )
+    organizations = InvolvementSerializer(source="organization_roles", many=True, read_only=True)
+    occurred_on = PartialDateField(source="occurred", allow_null=True, read_only=True)
+    allowed_transitions = serializers.SerializerMethodField()
+    merged_into = serializers.CharField(source="merged_into_slug", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "slug",
+            "title",
+            "summary",
+            "platforms",
+            "category",
+            "severity",
+            "status",
+            "rejection_reason",
+            "merged_into",
+            "allowed_transitions",
+            "occurred_on",
+            "organizations",
+            "related",
+            "tags",
+            "public",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, incident: Incident) -> list[str]:
+        if incident.merged_into_id is not None:
+            return []
+        return list(allowed_transitions(incident.status))
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    timeline = TimelineEventSerializer(many=True, read_only=True)
+    sources = ArticleSummarySerializer(many=True, read_only=True)
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "timeline", "sources"]
+
+
+class IncidentWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    slug = serializers.RegexField(r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100, required=False)
+    summary = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    category = serializers.ChoiceField(choices=Incident.Category.choices)
+    severity = serializers.ChoiceField(choices=Incident.Severity.choices, required=False)
+    occurred_on = PartialDateField(required=False, allow_null=True)
+    platforms = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Platform.objects.all(), required=False
+    )
+    tags = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Tag.objects.all(), required=False
+    )
+    public = serializers.BooleanField(required=False)
+
+
+class IncidentUpdateSerializer(IncidentWriteSerializer):
+    """The same fields, without the slug: an incident's address does not change."""
+
+    slug = None
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Incident.Status.choices)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    rejection_reason = serializers.ChoiceField(
+        choices=Incident.RejectionReason.choices, required=False, allow_null=True
+    )
+    merged_into = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Incident.objects.all(), required=False, allow_null=True
+    )
+
+
+# --- Tokens ---------------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class TokenIssuedSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]

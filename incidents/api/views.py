@@ -1,0 +1,328 @@
+"""API views: parse the request, call a service or a selector, shape the response."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.viewsets import GenericViewSet
+
+from incidents import selectors, services
+from incidents.api import serializers as s
+from incidents.api.filters import ArticleFilter, IncidentFilter
+from incidents.api.pagination import NewestFirst
+from incidents.history import history_for
+from incidents.models import ApiToken, Article, Incident, Organization, Platform, Tag, TimelineEvent
+from incidents.tokens import api_token_issue, api_token_revoke
+
+
+def _user(request: Request) -> User:
+    """The authenticated user (every view here requires one)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise AuthenticationFailed()
+    return user
+
+
+# --- Auth -----------------------------------------------------------------------------------
+
+
+class TokenViewSet(GenericViewSet):
+    """Personal API tokens: obtain one with a password; list and revoke your own."""
+
+    serializer_class = s.ApiTokenSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = NewestFirst
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ApiToken.objects.none()
+        # Scoped to the caller: another user's token is a 404, not a 403.
+        return ApiToken.objects.filter(user=_user(self.request))
+
+    @extend_schema(request=s.TokenRequestSerializer, responses={201: s.TokenIssuedSerializer})
+    def create(self, request: Request) -> Response:
+        form = s.TokenRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=form.validated_data["username"],
+            password=form.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("Wrong username or password.")
+        token, key = api_token_issue(user=user, name=form.validated_data["name"])
+        body = {"token": key, "expires_at": token.expires_at}
+        return Response(s.TokenIssuedSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    def get_permissions(self):
+        return [AllowAny()] if self.action == "create" else super().get_permissions()
+
+    def get_throttles(self):
+        if self.action == "create":
+            self.throttle_scope = "login"
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def destroy(self, request: Request, pk: int) -> Response:
+        api_token_revoke(token=get_object_or_404(self.get_queryset(), pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Catalogue ------------------------------------------------------------------------------
+
+
+class PlatformViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    queryset = Platform.objects.select_related("vendor").order_by("slug")
+    serializer_class = s.PlatformSerializer
+    lookup_field = "slug"
+    pagination_class = None
+
+
+class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    queryset = Organization.objects.order_by("slug")
+    serializer_class = s.OrganizationSerializer
+    lookup_field = "slug"
+    pagination_class = None
+
+
+class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    queryset = Tag.objects.order_by("slug")
+    serializer_class = s.TagSerializer
+    lookup_field = "slug"
+    pagination_class = None
+
+
+# --- Incidents ------------------------------------------------------------------------------
+
+
+def _incident_fields(data: dict) -> dict:
+    """Validated API fields as the incident services take them."""
+    fields = dict(data)
+    if "occurred_on" in fields:
+        fields["occurred"] = fields.pop("occurred_on")
+    return fields
+
+
+class IncidentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    GenericViewSet,
+):
+    """Incidents: list and filter, file, read with timeline and sources, edit, move, delete."""
+
+    lookup_field = "slug"
+    filterset_class = IncidentFilter
+    action_permissions = {
+        "transition": ["incidents.change_incident"],
+        "history": ["incidents.view_incident"],
+    }
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        if self.action == "list":
+            return selectors.incident_list()
+        return selectors.incident_detail()
+
+    def get_serializer_class(self):
+        return s.IncidentSerializer if self.action == "list" else s.IncidentDetailSerializer
+
+    def _detail(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.incident_detail().get(pk=incident.pk)
+        return Response(s.IncidentDetailSerializer(fresh).data, status=code)
+
+    def retrieve(self, request: Request, slug: str) -> Response:
+        incident = self.get_object()
+        if incident.merged_into_id is not None:
+            # A merged duplicate's address leads to the incident that absorbed it.
+            target = request.build_absolute_uri(f"../{incident.merged_into_slug}/")
+            return HttpResponsePermanentRedirect(target)
+        return Response(self.get_serializer(incident).data)
+
+    @extend_schema(request=s.IncidentWriteSerializer, responses={201: s.IncidentDetailSerializer})
+    def create(self, request: Request) -> Response:
+        form = s.IncidentWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        incident = services.incident_create(
+            created_by=_user(request), **_incident_fields(form.validated_data)
+        )
+        return self._detail(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentDetailSerializer)
+    def partial_update(self, request: Request, slug: str) -> Response:
+        return self._update(request, partial=True)
+
+    @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentDetailSerializer)
+    def update(self, request: Request, slug: str) -> Response:
+        return self._update(request, partial=False)
+
+    def _update(self, request: Request, *, partial: bool) -> Response:
+        incident = self.get_object()
+        form = s.IncidentUpdateSerializer(data=request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        services.incident_update(
+            incident=incident, updated_by=_user(request), **_incident_fields(form.validated_data)
+        )
+        return self._detail(incident)
+
+    def perform_destroy(self, instance: Incident) -> None:
+        services.incident_delete(incident=instance)
+
+    @extend_schema(request=s.TransitionSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, slug: str) -> Response:
+        """Move the incident along the workflow; a refused move is a 409 naming the allowed ones."""
+        incident = self.get_object()
+        form = s.TransitionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        if data.get("merged_into") is not None:
+            services.incident_merge(
+                duplicate=incident,
+                survivor=data["merged_into"],
+                actor=_user(request),
+                note=data["note"],
+            )
+        else:
+            services.incident_transition(
+                incident=incident,
+                to_status=data["to"],
+                rejection_reason=data.get("rejection_reason"),
+                note=data["note"],
+                actor=_user(request),
+            )
+        return self._detail(incident)
+
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, slug: str) -> Response:
+        """Who changed what and when, for the incident and its timeline, sources and links."""
+        return Response(history_for(self.get_object()))
+
+
+class TimelineEventViewSet(
+    mixins.ListModelMixin, mixins.DestroyModelMixin, mixins.RetrieveModelMixin, GenericViewSet
+):
+    """The dated timeline of one incident."""
+
+    serializer_class = s.TimelineEventSerializer
+    pagination_class = None
+
+    def _incident(self) -> Incident:
+        return get_object_or_404(Incident, slug=self.kwargs["incident_slug"])
+
+    def get_queryset(self) -> QuerySet[TimelineEvent]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return TimelineEvent.objects.none()
+        return selectors.incident_timeline(incident=self._incident()).order_by("date", "id")
+
+    @extend_schema(
+        request=s.TimelineEventWriteSerializer, responses={201: s.TimelineEventSerializer}
+    )
+    def create(self, request: Request, incident_slug: str) -> Response:
+        form = s.TimelineEventWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        event = services.timeline_event_create(
+            incident=self._incident(),
+            when=data["date"],
+            kind=data["kind"],
+            description=data["description"],
+            citations=[services.CitationInput(c["article"], c["quote"]) for c in data["sources"]],
+            created_by=_user(request),
+        )
+        fresh = self.get_queryset().get(pk=event.pk)
+        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TimelineEventWriteSerializer, responses=s.TimelineEventSerializer)
+    def partial_update(self, request: Request, incident_slug: str, pk: str) -> Response:
+        event = self.get_object()
+        form = s.TimelineEventWriteSerializer(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        services.timeline_event_update(
+            event=event,
+            actor=_user(request),
+            when=data.get("date"),
+            kind=data.get("kind"),
+            description=data.get("description"),
+        )
+        for citation in data.get("sources", []):
+            services.citation_add(
+                event=event,
+                article=citation["article"],
+                quote=citation["quote"],
+                actor=_user(request),
+            )
+        return Response(self.get_serializer(self.get_queryset().get(pk=event.pk)).data)
+
+    def perform_destroy(self, instance: TimelineEvent) -> None:
+        services.timeline_event_delete(event=instance, actor=_user(self.request))
+
+
+# --- Articles -------------------------------------------------------------------------------
+
+
+class ArticleViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, GenericViewSet
+):
+    """Articles: the sources; stored once and linked to any number of incidents."""
+
+    filterset_class = ArticleFilter
+    action_permissions = {
+        "link": ["incidents.add_incidentsource"],
+        "unlink": ["incidents.delete_incidentsource"],
+    }
+
+    def get_queryset(self) -> QuerySet[Article]:
+        return Article.objects.prefetch_related("incidents")
+
+    def get_serializer_class(self):
+        return s.ArticleSerializer
+
+    @extend_schema(request=s.ArticleWriteSerializer, responses={201: s.ArticleSerializer})
+    def create(self, request: Request) -> Response:
+        form = s.ArticleWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        data["published"] = data.pop("published_on", None)
+        article = services.article_create(created_by=_user(request), **data)
+        fresh = self.get_queryset().get(pk=article.pk)
+        return Response(s.ArticleSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.IncidentLinkSerializer, responses=s.ArticleSerializer)
+    @action(detail=True, methods=["post"])
+    def link(self, request: Request, pk: str) -> Response:
+        """Make the article a source of an incident (linking twice changes nothing)."""
+        article = self.get_object()
+        form = s.IncidentLinkSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.incident_link_article(
+            incident=form.validated_data["incident"], article=article, linked_by=_user(request)
+        )
+        return Response(s.ArticleSerializer(self.get_queryset().get(pk=article.pk)).data)
+
+    @extend_schema(request=s.IncidentLinkSerializer, responses=s.ArticleSerializer)
+    @action(detail=True, methods=["post"])
+    def unlink(self, request: Request, pk: str) -> Response:
+        """Stop counting the article as a source of an incident; refused while cited (409)."""
+        article = self.get_object()
+        form = s.IncidentLinkSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.incident_unlink_article(
+            incident=form.validated_data["incident"], article=article, actor=_user(request)
+        )
+        return Response(s.ArticleSerializer(self.get_queryset().get(pk=article.pk)).data)
