@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
@@ -21,6 +22,7 @@ from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.api.filters import ArticleFilter, IncidentFilter
 from incidents.api.pagination import NewestFirst
+from incidents.api.preconditions import check_if_match, incident_etag
 from incidents.history import history_for
 from incidents.models import ApiToken, Article, Incident, Organization, Platform, Tag, TimelineEvent
 from incidents.tokens import api_token_issue, api_token_revoke
@@ -121,7 +123,6 @@ def _incident_fields(data: dict) -> dict:
 class IncidentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
     GenericViewSet,
 ):
     """Incidents: list and filter, file, read with timeline and sources, edit, move, delete."""
@@ -143,7 +144,16 @@ class IncidentViewSet(
 
     def _detail(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.incident_detail().get(pk=incident.pk)
-        return Response(s.IncidentDetailSerializer(fresh).data, status=code)
+        response = Response(s.IncidentDetailSerializer(fresh).data, status=code)
+        response["ETag"] = incident_etag(fresh)
+        return response
+
+    def _locked(self) -> Incident:
+        """The incident of this URL, its row locked until the transaction ends, If-Match checked."""
+        incident = self.get_object()
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        check_if_match(self.request, locked)
+        return locked
 
     def retrieve(self, request: Request, slug: str) -> Response:
         incident = self.get_object()
@@ -151,7 +161,10 @@ class IncidentViewSet(
             # A merged duplicate's address leads to the incident that absorbed it.
             target = request.build_absolute_uri(f"../{incident.merged_into_slug}/")
             return HttpResponsePermanentRedirect(target)
-        return Response(self.get_serializer(incident).data)
+        etag = incident_etag(incident)
+        if etag in {t.strip() for t in request.headers.get("If-None-Match", "").split(",")}:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(self.get_serializer(incident).data, headers={"ETag": etag})
 
     @extend_schema(request=s.IncidentWriteSerializer, responses={201: s.IncidentDetailSerializer})
     def create(self, request: Request) -> Response:
@@ -171,40 +184,46 @@ class IncidentViewSet(
         return self._update(request, partial=False)
 
     def _update(self, request: Request, *, partial: bool) -> Response:
-        incident = self.get_object()
         form = s.IncidentUpdateSerializer(data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
-        services.incident_update(
-            incident=incident, updated_by=_user(request), **_incident_fields(form.validated_data)
-        )
+        with transaction.atomic():
+            incident = self._locked()
+            services.incident_update(
+                incident=incident,
+                updated_by=_user(request),
+                **_incident_fields(form.validated_data),
+            )
         return self._detail(incident)
 
-    def perform_destroy(self, instance: Incident) -> None:
-        services.incident_delete(incident=instance)
+    def destroy(self, request: Request, slug: str) -> Response:
+        with transaction.atomic():
+            services.incident_delete(incident=self._locked())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.TransitionSerializer, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, slug: str) -> Response:
         """Move the incident along the workflow; a refused move is a 409 naming the allowed ones."""
-        incident = self.get_object()
         form = s.TransitionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        if data.get("merged_into") is not None:
-            services.incident_merge(
-                duplicate=incident,
-                survivor=data["merged_into"],
-                actor=_user(request),
-                note=data["note"],
-            )
-        else:
-            services.incident_transition(
-                incident=incident,
-                to_status=data["to"],
-                rejection_reason=data.get("rejection_reason"),
-                note=data["note"],
-                actor=_user(request),
-            )
+        with transaction.atomic():
+            incident = self._locked()
+            if data.get("merged_into") is not None:
+                services.incident_merge(
+                    duplicate=incident,
+                    survivor=data["merged_into"],
+                    actor=_user(request),
+                    note=data["note"],
+                )
+            else:
+                services.incident_transition(
+                    incident=incident,
+                    to_status=data["to"],
+                    rejection_reason=data.get("rejection_reason"),
+                    note=data["note"],
+                    actor=_user(request),
+                )
         return self._detail(incident)
 
     @action(detail=True, methods=["get"])
