@@ -21,6 +21,7 @@ from rest_framework.viewsets import GenericViewSet
 from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.api.filters import ArticleFilter, IncidentFilter
+from incidents.api.idempotency import idempotent
 from incidents.api.pagination import NewestFirst
 from incidents.api.preconditions import check_if_match, incident_etag
 from incidents.history import history_for
@@ -168,12 +169,17 @@ class IncidentViewSet(
 
     @extend_schema(request=s.IncidentWriteSerializer, responses={201: s.IncidentDetailSerializer})
     def create(self, request: Request) -> Response:
-        form = s.IncidentWriteSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        incident = services.incident_create(
-            created_by=_user(request), **_incident_fields(form.validated_data)
-        )
-        return self._detail(incident, status.HTTP_201_CREATED)
+        """File an incident; send an ``Idempotency-Key`` header to retry safely."""
+
+        def file() -> Response:
+            form = s.IncidentWriteSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            incident = services.incident_create(
+                created_by=_user(request), **_incident_fields(form.validated_data)
+            )
+            return self._detail(incident, status.HTTP_201_CREATED)
+
+        return idempotent(request, user=_user(request), scope="incident.create", produce=file)
 
     @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentDetailSerializer)
     def partial_update(self, request: Request, slug: str) -> Response:

@@ -2,6 +2,7 @@
 
 from incidents.models.articles import Article
 from incidents.models.catalog import Organization, Platform, Tag
+from incidents.models.idempotency import IdempotencyKey
 from incidents.models.incidents import Incident, IncidentOrganization, IncidentSource
 from incidents.models.seeding import SeedMark
 from incidents.models.timeline import Citation, TimelineEvent
@@ -11,6 +12,7 @@ __all__ = [
     "ApiToken",
     "Article",
     "Citation",
+    "IdempotencyKey",
     "Incident",
     "IncidentOrganization",
     "IncidentSource",
