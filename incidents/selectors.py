@@ -1,8 +1,9 @@
 """Selectors: the reads of the incident domain, with the joins their callers need."""
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, OuterRef, Prefetch, QuerySet
-from django.db.models.functions import JSONObject
+from django.contrib.postgres.search import SearchRank
+from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast, JSONObject
 
 from incidents.models import (
     Article,
@@ -13,6 +14,7 @@ from incidents.models import (
     Tag,
     TimelineEvent,
 )
+from incidents.search import query_all_languages
 
 
 def incident_list() -> QuerySet[Incident]:
@@ -69,3 +71,26 @@ def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:
     return incident.timeline.prefetch_related(
         Prefetch("citations", queryset=Citation.objects.select_related("article"))
     ).select_related("created_by")
+
+
+def incidents_search(queryset: QuerySet[Incident], *, text: str) -> QuerySet[Incident]:
+    """Incidents whose title, summary or timeline match ``text``, annotated with ``rank``."""
+    query = query_all_languages(text)
+    in_timeline = TimelineEvent.objects.filter(search_vector=query).values("incident_id")
+    return queryset.filter(Q(search_vector=query) | Q(pk__in=in_timeline)).annotate(
+        rank=_rank(query)
+    )
+
+
+def _rank(query) -> Cast:
+    # As an exact decimal: ts_rank's float does not survive the round trip through a page
+    # cursor's text, and the next page would repeat a row.
+    return Cast(
+        SearchRank(F("search_vector"), query), DecimalField(max_digits=12, decimal_places=8)
+    )
+
+
+def articles_search(queryset: QuerySet[Article], *, text: str) -> QuerySet[Article]:
+    """Articles whose title or text match ``text`` in their own language, with ``rank``."""
+    query = query_all_languages(text)
+    return queryset.filter(search_vector=query).annotate(rank=_rank(query))

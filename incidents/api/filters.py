@@ -3,10 +3,16 @@
 import django_filters as filters
 from django.db.models import QuerySet
 
+from incidents import selectors
 from incidents.models import Article, Incident, Organization, Platform, Tag
 
 
 class IncidentFilter(filters.FilterSet):
+    q = filters.CharFilter(
+        method="search",
+        max_length=500,
+        help_text="Full-text search in title, summary and timeline; results ranked.",
+    )
     platform = filters.ModelMultipleChoiceFilter(
         field_name="platforms__slug",
         to_field_name="slug",
@@ -43,11 +49,19 @@ class IncidentFilter(filters.FilterSet):
         model = Incident
         fields: list[str] = []
 
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return selectors.incidents_search(queryset, text=value)
+
     def filter_min_severity(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(severity__in=Incident.Severity.at_least(Incident.Severity(value)))
 
 
 class ArticleFilter(filters.FilterSet):
+    q = filters.CharFilter(
+        method="search",
+        max_length=500,
+        help_text="Full-text search in title and text, stemmed in each article's language.",
+    )
     language = filters.CharFilter()
     incident = filters.CharFilter(field_name="incidents__slug")
     published_after = filters.DateFilter(field_name="published_on", lookup_expr="gte")
@@ -56,3 +70,6 @@ class ArticleFilter(filters.FilterSet):
     class Meta:
         model = Article
         fields: list[str] = []
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return selectors.articles_search(queryset, text=value)

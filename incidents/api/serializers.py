@@ -55,6 +55,9 @@ class ArticleSummarySerializer(serializers.ModelSerializer):
 
 class ArticleSerializer(ArticleSummarySerializer):
     incidents = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    rank = serializers.FloatField(
+        read_only=True, required=False, help_text="Relevance, on a search (q=) only."
+    )
 
     class Meta(ArticleSummarySerializer.Meta):
         fields = [
@@ -65,6 +68,7 @@ class ArticleSerializer(ArticleSummarySerializer):
             "incidents",
             "created_at",
             "updated_at",
+            "rank",
         ]
 
 
@@ -147,6 +151,9 @@ class IncidentSerializer(serializers.ModelSerializer):
     occurred_on = PartialDateField(source="occurred", allow_null=True, read_only=True)
     allowed_transitions = serializers.SerializerMethodField()
     merged_into = serializers.CharField(source="merged_into_slug", read_only=True, allow_null=True)
+    rank = serializers.FloatField(
+        read_only=True, required=False, help_text="Relevance, on a search (q=) only."
+    )
 
     class Meta:
         model = Incident
@@ -168,6 +175,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "public",
             "created_at",
             "updated_at",
+            "rank",
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

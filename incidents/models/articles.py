@@ -1,14 +1,17 @@
 """Articles: the news reports and documents every claim in the tracker rests on."""
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 from incidents.dates import PartialDate, precision_constraints, refuse_future
 from incidents.dates import Precision as DatePrecision
 from incidents.models.fields import actor_field
 from incidents.models.history import tracked
+from incidents.search import language_vector
 
 
-@tracked(exclude=("updated_at",))
+@tracked(exclude=("updated_at", "search_vector"))
 class Article(models.Model):
     """A source document, stored once however many incidents it backs."""
 
@@ -25,6 +28,11 @@ class Article(models.Model):
     text = models.TextField()
     # sha256 of the normalised text (see incidents.text): the same document is stored once.
     content_hash = models.CharField(max_length=64, unique=True, editable=False)
+    search_vector = models.GeneratedField(
+        expression=language_vector(language_field="language", fields={"title": "A", "text": "B"}),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = actor_field()
@@ -35,6 +43,8 @@ class Article(models.Model):
             # The article list, newest first.
             models.Index(fields=["-published_on", "-id"], name="article_published_idx"),
             models.Index(fields=["language"], name="article_language_idx"),
+            # Full-text search (`q=`).
+            GinIndex(fields=["search_vector"], name="article_search_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pghistory
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 from incidents.dates import PartialDate, precision_constraints, refuse_future
@@ -12,6 +14,7 @@ from incidents.models.catalog import Organization, Platform, Tag
 from incidents.models.fields import actor_field
 from incidents.models.history import tracked
 from incidents.querysets import IncidentQuerySet
+from incidents.search import english_vector
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -55,7 +58,7 @@ class IncidentRejectionReason(models.TextChoices):
     RETRACTED = "retracted", "Retracted by its source"
 
 
-@tracked(exclude=("updated_at", "updated_by"))
+@tracked(exclude=("updated_at", "updated_by", "search_vector"))
 class Incident(models.Model):
     """A security incident on one or more platforms, with a status moved through the workflow."""
 
@@ -110,6 +113,11 @@ class Incident(models.Model):
         Article, through="IncidentSource", related_name="incidents", blank=True
     )
     public = models.BooleanField(default=False)
+    search_vector = models.GeneratedField(
+        expression=english_vector(fields={"title": "A", "summary": "B"}),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = actor_field()
@@ -127,6 +135,8 @@ class Incident(models.Model):
             models.Index(fields=["category"], name="incident_category_idx"),
             # Occurred-date ranges and the admin date hierarchy.
             models.Index(fields=["occurred_on"], name="incident_occurred_idx"),
+            # Full-text search (`q=`).
+            GinIndex(fields=["search_vector"], name="incident_search_idx"),
         ]
         constraints = [
             models.CheckConstraint(

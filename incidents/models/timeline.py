@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pgtrigger
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -12,6 +14,7 @@ from incidents.models.articles import Article
 from incidents.models.fields import actor_field
 from incidents.models.history import tracked
 from incidents.models.incidents import Incident
+from incidents.search import english_vector
 from incidents.text import quote_in_text
 
 
@@ -29,7 +32,7 @@ class TimelineEventKind(models.TextChoices):
     NOTE = "note", "Note"
 
 
-@tracked(exclude=("updated_at",))
+@tracked(exclude=("updated_at", "search_vector"))
 class TimelineEvent(models.Model):
     """One dated line of an incident's timeline."""
 
@@ -48,6 +51,11 @@ class TimelineEvent(models.Model):
     to_status = models.CharField(
         max_length=16, choices=Incident.Status.choices, null=True, blank=True, editable=False
     )
+    search_vector = models.GeneratedField(
+        expression=english_vector(fields={"description": "C"}),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
     articles: models.ManyToManyField[Article, Citation] = models.ManyToManyField(
         Article, through="Citation", related_name="cited_by"
     )
@@ -60,6 +68,8 @@ class TimelineEvent(models.Model):
         indexes = [
             # An incident's timeline in date order.
             models.Index(fields=["incident", "date", "id"], name="timeline_incident_date_idx"),
+            # Incident search also looks in the timeline.
+            GinIndex(fields=["search_vector"], name="timeline_search_idx"),
         ]
         constraints = [
             models.CheckConstraint(

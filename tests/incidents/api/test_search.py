@@ -1,0 +1,84 @@
+"""Full-text search, stemmed in each article's language, ranked."""
+
+import pytest
+
+from tests.factories import ArticleFactory, IncidentFactory, TimelineEventFactory
+
+
+def _titles(client, url: str, q: str) -> list[str]:
+    response = client.get(url, {"q": q})
+    assert response.status_code == 200, response.json()
+    return [row.get("title") for row in response.json()["results"]]
+
+
+@pytest.mark.django_db
+def test_dutch_search_is_stemmed(as_viewer):
+    ArticleFactory(
+        language="nl", title="Gebruikers", text="Het aantal dagelijkse gebruikers stijgt."
+    )
+    ArticleFactory(language="en", title="Other", text="Nothing about that here.")
+    # "gebruiker" only matches "gebruikers" through the Dutch stemmer.
+    assert _titles(as_viewer, "/api/v1/articles/", "gebruiker") == ["Gebruikers"]
+
+
+@pytest.mark.django_db
+def test_french_search_is_stemmed(as_viewer):
+    ArticleFactory(
+        language="fr", title="Réunions", text="Les réunions publiques ont été perturbées."
+    )
+    assert _titles(as_viewer, "/api/v1/articles/", "réunion perturbée") == ["Réunions"]
+
+
+@pytest.mark.django_db
+def test_german_and_english_search_are_stemmed(as_viewer):
+    ArticleFactory(
+        language="de", title="Sicherheit", text="Die Sicherheitslücken wurden geschlossen."
+    )
+    ArticleFactory(language="en", title="Meetings", text="Attackers joined the meetings uninvited.")
+    assert _titles(as_viewer, "/api/v1/articles/", "Sicherheitslücke") == ["Sicherheit"]
+    assert _titles(as_viewer, "/api/v1/articles/", "meeting attacker") == ["Meetings"]
+
+
+@pytest.mark.django_db
+def test_search_is_ranked_title_above_text(as_viewer):
+    ArticleFactory(
+        language="en", title="Weekly roundup", text="Also: a zoombombing wave hit schools."
+    )
+    ArticleFactory(
+        language="en", title="Zoombombing hits schools", text="Schools report intruders."
+    )
+    response = as_viewer.get("/api/v1/articles/", {"q": "zoombombing"})
+    rows = response.json()["results"]
+    assert [r["title"] for r in rows] == ["Zoombombing hits schools", "Weekly roundup"]
+    assert rows[0]["rank"] > rows[1]["rank"]
+
+
+@pytest.mark.django_db
+def test_incident_search_looks_in_title_summary_and_timeline(as_viewer):
+    in_title = IncidentFactory(title="Classroom intrusions", summary="x")
+    in_timeline = IncidentFactory(title="Other", summary="y")
+    TimelineEventFactory(incident=in_timeline, description="Intruders disrupted a classroom.")
+    IncidentFactory(title="Unrelated", summary="Nothing.")
+    response = as_viewer.get("/api/v1/incidents/", {"q": "classroom"})
+    slugs = [row["slug"] for row in response.json()["results"]]
+    assert slugs == [in_title.slug, in_timeline.slug]
+
+
+@pytest.mark.django_db
+def test_search_syntax_never_fails(as_viewer):
+    ArticleFactory(language="en", title="Zoom", text="Zoom meetings.")
+    for q in ['"unclosed', "a & | ! (", "-", "::", "'; drop table", "\u00e9\u00e8"]:
+        assert as_viewer.get("/api/v1/articles/", {"q": q}).status_code == 200, q
+        assert as_viewer.get("/api/v1/incidents/", {"q": q}).status_code == 200, q
+
+
+@pytest.mark.django_db
+def test_search_pages_walk_every_match_once(as_viewer):
+    for n in range(7):
+        ArticleFactory(language="en", title=f"Zoom story {n}", text="Zoom " * (n + 1))
+    seen, url = [], "/api/v1/articles/?q=zoom&page_size=3"
+    while url:
+        page = as_viewer.get(url).json()
+        seen += [row["id"] for row in page["results"]]
+        url = page["next"]
+    assert len(seen) == len(set(seen)) == 7
