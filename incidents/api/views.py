@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpResponsePermanentRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -15,11 +15,13 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.viewsets import GenericViewSet
 
 from incidents import selectors, services
 from incidents.api import serializers as s
+from incidents.api.exports.csv import CSVRenderer, incidents_csv
 from incidents.api.filters import ArticleFilter, IncidentFilter
 from incidents.api.idempotency import idempotent
 from incidents.api.pagination import NewestFirst
@@ -130,6 +132,7 @@ class IncidentViewSet(
 
     lookup_field = "slug"
     filterset_class = IncidentFilter
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     action_permissions = {
         "transition": ["incidents.change_incident"],
         "history": ["incidents.view_incident"],
@@ -142,6 +145,15 @@ class IncidentViewSet(
 
     def get_serializer_class(self):
         return s.IncidentSerializer if self.action == "list" else s.IncidentDetailSerializer
+
+    def list(self, request: Request, *args, **kwargs):
+        """Incidents matching the filters; ``?format=csv`` exports all of them as CSV."""
+        if request.accepted_renderer.format != "csv":
+            return super().list(request, *args, **kwargs)
+        incidents = self.filter_queryset(self.get_queryset()).order_by("-updated_at", "-id")
+        response = StreamingHttpResponse(incidents_csv(incidents), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
+        return response
 
     def _detail(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.incident_detail().get(pk=incident.pk)
