@@ -44,6 +44,13 @@ def incident_list() -> QuerySet[Incident]:
     )
 
 
+def public_incidents() -> QuerySet[Incident]:
+    """What anyone may read: public incidents not merged into another, latest update first."""
+    return (
+        incident_list().filter(public=True, merged_into__isnull=True).order_by("-updated_at", "-id")
+    )
+
+
 def incident_detail() -> QuerySet[Incident]:
     """``incident_list`` plus each incident's timeline (with citations) and sources."""
     return incident_list().prefetch_related(

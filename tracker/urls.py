@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from incidents.feeds.atom import PublicIncidentsFeed
 from tracker import health
 
 admin.site.site_header = "vcwatch"
@@ -16,4 +17,5 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("incidents.api.urls")),
+    path("feeds/incidents.atom", PublicIncidentsFeed(), name="incidents-feed"),
 ]
