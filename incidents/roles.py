@@ -19,6 +19,8 @@ SYSTEM_USERNAME = "vcwatch"
 """The account that seeding and automatic jobs act as (inactive: nobody logs in as it)."""
 
 _TRACKER_APPS = ("incidents", "pghistory")
+# Credentials and request bookkeeping: for the Admin role only.
+_PRIVATE_MODELS = ("apitoken", "idempotencykey")
 _ANALYST_WRITES = {
     "incident": ("add", "change"),
     "timelineevent": ("add", "change"),
@@ -30,6 +32,18 @@ _ANALYST_WRITES = {
 _ADMIN_APPS = ("incidents", "pghistory", "auth", "django_celery_beat")
 
 
+def roles_sync_in_migration(apps: Apps, schema_editor=None) -> None:
+    """``roles_sync`` from a data migration: permissions are normally created only after all
+    migrations have run, so create those of the models known so far first."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True  # type: ignore[assignment]  # a truthy marker
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    roles_sync(apps)
+
+
 def roles_sync(apps: Apps) -> None:
     """Create the groups and set their permissions exactly; running it again changes nothing."""
     Group = apps.get_model("auth", "Group")
@@ -37,7 +51,7 @@ def roles_sync(apps: Apps) -> None:
 
     view_all = Permission.objects.filter(
         content_type__app_label__in=_TRACKER_APPS, codename__startswith="view_"
-    )
+    ).exclude(content_type__model__in=_PRIVATE_MODELS)
     analyst_writes = Q(pk__in=[])
     for model, actions in _ANALYST_WRITES.items():
         analyst_writes |= Q(

@@ -1,19 +1,9 @@
 """Create the Viewer, Analyst and Admin groups and the inactive system account."""
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from incidents.roles import SYSTEM_USERNAME, roles_sync
-
-
-def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; the groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    roles_sync(apps)
+from incidents.roles import SYSTEM_USERNAME, roles_sync_in_migration
 
 
 def create_system_user(apps, schema_editor):
@@ -33,6 +23,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create_roles, migrations.RunPython.noop),
+        migrations.RunPython(roles_sync_in_migration, migrations.RunPython.noop),
         migrations.RunPython(create_system_user, migrations.RunPython.noop),
     ]

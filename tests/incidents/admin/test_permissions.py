@@ -87,3 +87,26 @@ def test_anonymous_is_sent_to_login(client, seeded):
 @pytest.mark.django_db
 def test_the_system_account_cannot_log_in(client, seeded):
     assert not client.login(username="vcwatch", password="")
+
+
+@pytest.mark.django_db
+def test_admin_revokes_any_token_in_the_admin(client, admin_user, analyst):
+    from incidents.models import ApiToken
+    from incidents.tokens import api_token_issue
+
+    token, _ = api_token_issue(user=analyst)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:incidents_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [token.pk]},
+        follow=True,
+    )
+    assert "Revoked 1 token(s)." in response.content.decode()
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert client.get(reverse("admin:incidents_apitoken_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_analyst_cannot_see_tokens_in_the_admin(client, analyst):
+    client.force_login(analyst)
+    assert client.get(reverse("admin:incidents_apitoken_changelist")).status_code == 403
