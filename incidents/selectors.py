@@ -64,6 +64,17 @@ def incident_detail() -> QuerySet[Incident]:
     )
 
 
+def incident_export() -> QuerySet[Incident]:
+    """``incident_detail`` plus what the STIX and VERIS exports name: platforms, organisations."""
+    return incident_detail().prefetch_related(
+        "platforms",
+        Prefetch(
+            "involvements",
+            queryset=IncidentOrganization.objects.select_related("organization").order_by("id"),
+        ),
+    )
+
+
 def incident_get(*, slug: str) -> Incident:
     """The incident at ``slug``; a merged duplicate's slug resolves to the incident it joined.
 

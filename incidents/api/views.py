@@ -6,13 +6,15 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpResponsePermanentRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -22,6 +24,7 @@ from rest_framework.viewsets import GenericViewSet
 from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.api.exports.csv import CSVRenderer, incidents_csv
+from incidents.api.exports.stix import incident_stix_bundle
 from incidents.api.filters import ArticleFilter, IncidentFilter
 from incidents.api.idempotency import idempotent
 from incidents.api.pagination import NewestFirst
@@ -136,6 +139,7 @@ class IncidentViewSet(
     action_permissions = {
         "transition": ["incidents.change_incident"],
         "history": ["incidents.view_incident"],
+        "stix": ["incidents.view_incident"],
     }
 
     def get_queryset(self) -> QuerySet[Incident]:
@@ -243,6 +247,14 @@ class IncidentViewSet(
                     actor=_user(request),
                 )
         return self._detail(incident)
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer])
+    def stix(self, request: Request, slug: str) -> HttpResponse:
+        """The incident as a STIX 2.1 bundle (incident, identities, reports, notes)."""
+        incident = get_object_or_404(selectors.incident_export(), pk=self.get_object().pk)
+        bundle = incident_stix_bundle(incident)
+        return HttpResponse(bundle.serialize(pretty=False), content_type="application/json")
 
     @action(detail=True, methods=["get"])
     def history(self, request: Request, slug: str) -> Response:
