@@ -25,6 +25,7 @@ from incidents import selectors, services
 from incidents.api import serializers as s
 from incidents.api.exports.csv import CSVRenderer, incidents_csv
 from incidents.api.exports.stix import incident_stix_bundle
+from incidents.api.exports.veris import incident_veris
 from incidents.api.filters import ArticleFilter, IncidentFilter
 from incidents.api.idempotency import idempotent
 from incidents.api.pagination import NewestFirst
@@ -140,6 +141,7 @@ class IncidentViewSet(
         "transition": ["incidents.change_incident"],
         "history": ["incidents.view_incident"],
         "stix": ["incidents.view_incident"],
+        "veris": ["incidents.view_incident"],
     }
 
     def get_queryset(self) -> QuerySet[Incident]:
@@ -255,6 +257,13 @@ class IncidentViewSet(
         incident = get_object_or_404(selectors.incident_export(), pk=self.get_object().pk)
         bundle = incident_stix_bundle(incident)
         return HttpResponse(bundle.serialize(pretty=False), content_type="application/json")
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer])
+    def veris(self, request: Request, slug: str) -> Response:
+        """The incident as a VERIS 1.4 record (the VERIS community schema validates it)."""
+        incident = get_object_or_404(selectors.incident_export(), pk=self.get_object().pk)
+        return Response(incident_veris(incident))
 
     @action(detail=True, methods=["get"])
     def history(self, request: Request, slug: str) -> Response:
