@@ -160,6 +160,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Fields that appear only sometimes (a search's rank) must not be required in responses.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": True,
 }
 
 # --- Email ------------------------------------------------------------------------------------

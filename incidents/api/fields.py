@@ -29,3 +29,15 @@ class PartialDateField(serializers.Field):
             return PartialDate.parse(data)
         except ValueError as error:
             raise serializers.ValidationError(str(error), code="invalid") from None
+
+
+class OptionalURLField(serializers.URLField):
+    """A URL, or null where none is known (never an empty string, which is no URL)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents.api.fields import PartialDateField
+from incidents.api.fields import OptionalURLField, PartialDateField
 from incidents.models import (
     ApiToken,
     Article,
@@ -24,6 +24,7 @@ from incidents.workflow import allowed_transitions
 
 class PlatformSerializer(serializers.ModelSerializer):
     vendor = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    website = OptionalURLField()
 
     class Meta:
         model = Platform
@@ -31,6 +32,8 @@ class PlatformSerializer(serializers.ModelSerializer):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
+    website = OptionalURLField()
+
     class Meta:
         model = Organization
         fields = ["slug", "name", "kind", "aliases", "website"]
@@ -224,6 +227,24 @@ class TransitionSerializer(serializers.Serializer):
     merged_into = serializers.SlugRelatedField(
         slug_field="slug", queryset=Incident.objects.all(), required=False, allow_null=True
     )
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    """One recorded change (see incidents.history)."""
+
+    at = serializers.DateTimeField()
+    model = serializers.CharField()
+    action = serializers.CharField()
+    object_id = serializers.CharField(allow_null=True)
+    user = serializers.CharField(allow_null=True)
+    url = serializers.CharField(allow_blank=True)
+    changes = HistoryChangeSerializer(many=True)
 
 
 # --- Tokens ---------------------------------------------------------------------------------

@@ -7,17 +7,16 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponsePermanentRedirect, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.viewsets import GenericViewSet
 
@@ -51,6 +50,7 @@ class TokenViewSet(GenericViewSet):
 
     serializer_class = s.ApiTokenSerializer
     permission_classes = [IsAuthenticated]
+    lookup_value_regex = "[0-9]+"
     pagination_class = NewestFirst
 
     def get_queryset(self) -> QuerySet[ApiToken]:
@@ -136,7 +136,6 @@ class IncidentViewSet(
 
     lookup_field = "slug"
     filterset_class = IncidentFilter
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     action_permissions = {
         "transition": ["incidents.change_incident"],
         "history": ["incidents.view_incident"],
@@ -151,6 +150,11 @@ class IncidentViewSet(
 
     def get_serializer_class(self):
         return s.IncidentSerializer if self.action == "list" else s.IncidentDetailSerializer
+
+    def get_renderers(self):
+        # Only the list exports CSV; every other answer is JSON.
+        renderers = super().get_renderers()
+        return [*renderers, CSVRenderer()] if self.action == "list" else renderers
 
     def list(self, request: Request, *args, **kwargs):
         """Incidents matching the filters; ``?format=csv`` exports all of them as CSV."""
@@ -265,7 +269,8 @@ class IncidentViewSet(
         incident = get_object_or_404(selectors.incident_export(), pk=self.get_object().pk)
         return Response(incident_veris(incident))
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=s.HistoryEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request: Request, slug: str) -> Response:
         """Who changed what and when, for the incident and its timeline, sources and links."""
         return Response(history_for(self.get_object()))

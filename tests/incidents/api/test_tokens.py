@@ -108,3 +108,8 @@ def test_owner_lists_and_revokes_own_tokens_but_not_others(analyst, viewer):
     assert other.revoked_at is None
     assert client.delete(f"/api/v1/auth/tokens/{token.pk}/").status_code == 204
     assert client.get("/api/v1/auth/tokens/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_revoking_a_token_that_is_not_a_number_is_404(as_analyst):
+    assert as_analyst.delete("/api/v1/auth/tokens/null,null/").status_code == 404
