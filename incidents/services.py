@@ -306,6 +306,34 @@ def incident_merge(
     return survivor
 
 
+def incident_move(
+    *,
+    incident: Incident,
+    to_status: str,
+    actor: User | None,
+    note: str = "",
+    rejection_reason: str | None = None,
+    merged_into: Incident | None = None,
+) -> Incident:
+    """A workflow move as the admin and the API offer it: naming a survivor merges."""
+    if merged_into is not None:
+        if to_status != Status.REJECTED or rejection_reason not in (
+            None,
+            Incident.RejectionReason.DUPLICATE,
+        ):
+            raise ValidationError(
+                {"merged_into": ["Only a duplicate, rejected, is merged into another incident."]}
+            )
+        return incident_merge(duplicate=incident, survivor=merged_into, actor=actor, note=note)
+    return incident_transition(
+        incident=incident,
+        to_status=to_status,
+        rejection_reason=rejection_reason,
+        note=note,
+        actor=actor,
+    )
+
+
 def incident_link_article(
     *, incident: Incident, article: Article, linked_by: User | None
 ) -> IncidentSource:

@@ -6,10 +6,11 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from incidents import services
-from incidents.admin.history import HistoryAdmin, acting_user
+from incidents.admin.history import HistoryAdmin
 from incidents.dates import PartialDate
 from incidents.forms import PartialDateModelForm
 from incidents.models import Article, IncidentSource
+from incidents.permissions import acting_user
 
 
 class ArticleForm(PartialDateModelForm):

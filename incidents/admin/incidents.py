@@ -12,11 +12,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from incidents import services
-from incidents.admin.history import HistoryAdmin, acting_user
+from incidents.admin.history import HistoryAdmin
 from incidents.admin.timeline import EDITABLE_KINDS
 from incidents.exceptions import DomainError
 from incidents.forms import PartialDateModelForm, TransitionForm
 from incidents.models import Incident, IncidentOrganization, IncidentSource, TimelineEvent
+from incidents.permissions import acting_user
 from incidents.workflow import allowed_transitions
 
 Status = Incident.Status
@@ -272,24 +273,19 @@ class IncidentAdmin(HistoryAdmin):
     def _apply_transition(self, request: HttpRequest, incident: Incident, form) -> bool:
         data = form.cleaned_data
         try:
+            survivor = None
             if data["merged_into"]:
                 survivor = Incident.objects.filter(slug=data["merged_into"]).first()
                 if survivor is None:
                     raise ValidationError({"merged_into": ["No incident has this slug."]})
-                services.incident_merge(
-                    duplicate=incident,
-                    survivor=survivor,
-                    actor=acting_user(request),
-                    note=data["note"],
-                )
-            else:
-                services.incident_transition(
-                    incident=incident,
-                    to_status=data["to_status"],
-                    rejection_reason=data["rejection_reason"] or None,
-                    note=data["note"],
-                    actor=acting_user(request),
-                )
+            services.incident_move(
+                incident=incident,
+                to_status=data["to_status"],
+                rejection_reason=data["rejection_reason"] or None,
+                merged_into=survivor,
+                note=data["note"],
+                actor=acting_user(request),
+            )
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 for field, errors in error.error_dict.items():

@@ -6,9 +6,10 @@ from django import forms
 from django.contrib import admin
 
 from incidents import services
-from incidents.admin.history import HistoryAdmin, acting_user
+from incidents.admin.history import HistoryAdmin
 from incidents.forms import PartialDateModelForm
 from incidents.models import Citation, TimelineEvent
+from incidents.permissions import acting_user
 
 # Status changes are written only by the workflow, never typed in.
 EDITABLE_KINDS = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponsePermanentRedirect, StreamingHttpResponse
@@ -31,16 +30,8 @@ from incidents.api.pagination import NewestFirst
 from incidents.api.preconditions import check_if_match, incident_etag
 from incidents.history import history_for
 from incidents.models import ApiToken, Article, Incident, Organization, Platform, Tag, TimelineEvent
+from incidents.permissions import acting_user
 from incidents.tokens import api_token_issue, api_token_revoke
-
-
-def _user(request: Request) -> User:
-    """The authenticated user (every view here requires one)."""
-    user = request.user
-    if not isinstance(user, User):
-        raise AuthenticationFailed()
-    return user
-
 
 # --- Auth -----------------------------------------------------------------------------------
 
@@ -57,7 +48,7 @@ class TokenViewSet(GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return ApiToken.objects.none()
         # Scoped to the caller: another user's token is a 404, not a 403.
-        return ApiToken.objects.filter(user=_user(self.request))
+        return ApiToken.objects.filter(user=acting_user(self.request))
 
     @extend_schema(request=s.TokenRequestSerializer, responses={201: s.TokenIssuedSerializer})
     def create(self, request: Request) -> Response:
@@ -197,11 +188,11 @@ class IncidentViewSet(
             form = s.IncidentWriteSerializer(data=request.data)
             form.is_valid(raise_exception=True)
             incident = services.incident_create(
-                created_by=_user(request), **_incident_fields(form.validated_data)
+                created_by=acting_user(request), **_incident_fields(form.validated_data)
             )
             return self._detail(incident, status.HTTP_201_CREATED)
 
-        return idempotent(request, user=_user(request), scope="incident.create", produce=file)
+        return idempotent(request, user=acting_user(request), scope="incident.create", produce=file)
 
     @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentDetailSerializer)
     def partial_update(self, request: Request, slug: str) -> Response:
@@ -218,7 +209,7 @@ class IncidentViewSet(
             incident = self._locked()
             services.incident_update(
                 incident=incident,
-                updated_by=_user(request),
+                updated_by=acting_user(request),
                 **_incident_fields(form.validated_data),
             )
         return self._detail(incident)
@@ -237,21 +228,14 @@ class IncidentViewSet(
         data = form.validated_data
         with transaction.atomic():
             incident = self._locked()
-            if data.get("merged_into") is not None:
-                services.incident_merge(
-                    duplicate=incident,
-                    survivor=data["merged_into"],
-                    actor=_user(request),
-                    note=data["note"],
-                )
-            else:
-                services.incident_transition(
-                    incident=incident,
-                    to_status=data["to"],
-                    rejection_reason=data.get("rejection_reason"),
-                    note=data["note"],
-                    actor=_user(request),
-                )
+            services.incident_move(
+                incident=incident,
+                to_status=data["to"],
+                rejection_reason=data.get("rejection_reason"),
+                merged_into=data.get("merged_into"),
+                note=data["note"],
+                actor=acting_user(request),
+            )
         return self._detail(incident)
 
     @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
@@ -305,7 +289,7 @@ class TimelineEventViewSet(
             kind=data["kind"],
             description=data["description"],
             citations=[services.CitationInput(c["article"], c["quote"]) for c in data["sources"]],
-            created_by=_user(request),
+            created_by=acting_user(request),
         )
         fresh = self.get_queryset().get(pk=event.pk)
         return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
@@ -318,7 +302,7 @@ class TimelineEventViewSet(
         data = form.validated_data
         services.timeline_event_update(
             event=event,
-            actor=_user(request),
+            actor=acting_user(request),
             when=data.get("date"),
             kind=data.get("kind"),
             description=data.get("description"),
@@ -328,12 +312,12 @@ class TimelineEventViewSet(
                 event=event,
                 article=citation["article"],
                 quote=citation["quote"],
-                actor=_user(request),
+                actor=acting_user(request),
             )
         return Response(self.get_serializer(self.get_queryset().get(pk=event.pk)).data)
 
     def perform_destroy(self, instance: TimelineEvent) -> None:
-        services.timeline_event_delete(event=instance, actor=_user(self.request))
+        services.timeline_event_delete(event=instance, actor=acting_user(self.request))
 
 
 # --- Articles -------------------------------------------------------------------------------
@@ -362,7 +346,7 @@ class ArticleViewSet(
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
         data["published"] = data.pop("published_on", None)
-        article = services.article_create(created_by=_user(request), **data)
+        article = services.article_create(created_by=acting_user(request), **data)
         fresh = self.get_queryset().get(pk=article.pk)
         return Response(s.ArticleSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -370,22 +354,18 @@ class ArticleViewSet(
     @action(detail=True, methods=["post"])
     def link(self, request: Request, pk: str) -> Response:
         """Make the article a source of an incident (linking twice changes nothing)."""
-        article = self.get_object()
-        form = s.IncidentLinkSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        services.incident_link_article(
-            incident=form.validated_data["incident"], article=article, linked_by=_user(request)
-        )
-        return Response(s.ArticleSerializer(self.get_queryset().get(pk=article.pk)).data)
+        return self._relink(request, services.incident_link_article, actor_name="linked_by")
 
     @extend_schema(request=s.IncidentLinkSerializer, responses=s.ArticleSerializer)
     @action(detail=True, methods=["post"])
     def unlink(self, request: Request, pk: str) -> Response:
         """Stop counting the article as a source of an incident; refused while cited (409)."""
+        return self._relink(request, services.incident_unlink_article, actor_name="actor")
+
+    def _relink(self, request: Request, service, *, actor_name: str) -> Response:
         article = self.get_object()
         form = s.IncidentLinkSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.incident_unlink_article(
-            incident=form.validated_data["incident"], article=article, actor=_user(request)
-        )
+        incident = form.validated_data["incident"]
+        service(incident=incident, article=article, **{actor_name: acting_user(request)})
         return Response(s.ArticleSerializer(self.get_queryset().get(pk=article.pk)).data)
