@@ -39,7 +39,18 @@ Status = Incident.Status
 
 # Incident fields a caller may set directly; status moves only through incident_transition.
 INCIDENT_EDITABLE_FIELDS = frozenset(
-    {"title", "summary", "category", "severity", "occurred", "public", "platforms", "tags"}
+    {
+        "title",
+        "summary",
+        "category",
+        "severity",
+        "occurred",
+        "public",
+        "platforms",
+        "tags",
+        "organizations",
+        "related",
+    }
 )
 
 
@@ -149,9 +160,11 @@ def incident_create(
     occurred: PartialDate | None = None,
     platforms: Sequence[Platform] = (),
     tags: Sequence[Tag] = (),
+    organizations: Sequence[tuple[Organization, str]] = (),
+    related: Sequence[Incident] = (),
     public: bool = False,
 ) -> Incident:
-    """File a new incident in status ``reported``."""
+    """File a new incident in status ``reported``; ``organizations`` are (organisation, role)."""
     if slug and Incident.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": [f"The slug {slug!r} is taken."]})
     incident = Incident(
@@ -171,7 +184,33 @@ def incident_create(
         _save_new(incident)
         incident.platforms.set(platforms)
         incident.tags.set(tags)
+        _set_relations(incident, organizations=organizations, related=related)
     return incident
+
+
+def _set_relations(
+    incident: Incident,
+    *,
+    organizations: Sequence[tuple[Organization, str]] | None,
+    related: Sequence[Incident] | None,
+) -> None:
+    """Replace the incident's organisations (with roles) and related incidents, when given."""
+    if organizations is not None:
+        wanted: set[tuple[int, str]] = {
+            (org.pk, IncidentOrganization.Role(role).value) for org, role in organizations
+        }
+        current = {(i.organization_id, i.role): i for i in incident.involvements.all()}
+        for key, involvement in current.items():
+            if key not in wanted:
+                involvement.delete()
+        IncidentOrganization.objects.bulk_create(
+            [
+                IncidentOrganization(incident=incident, organization_id=org_id, role=role)
+                for org_id, role in wanted - set(current)
+            ]
+        )
+    if related is not None:
+        incident.related.set([other for other in related if other.pk != incident.pk])
 
 
 def _unique_slug(title: str) -> str:
@@ -195,6 +234,7 @@ def incident_update(*, incident: Incident, updated_by: User | None, **changes) -
         incident.occurred_on = occurred.start if occurred else None
         incident.occurred_on_precision = occurred.precision if occurred else None
     platforms, tags = changes.pop("platforms", None), changes.pop("tags", None)
+    organizations, related = changes.pop("organizations", None), changes.pop("related", None)
     for name, value in changes.items():
         setattr(incident, name, value)
     incident.updated_by = updated_by
@@ -205,6 +245,7 @@ def incident_update(*, incident: Incident, updated_by: User | None, **changes) -
             incident.platforms.set(platforms)
         if tags is not None:
             incident.tags.set(tags)
+        _set_relations(incident, organizations=organizations, related=related)
     return incident
 
 
@@ -420,6 +461,15 @@ def citation_add(
         )
         incident_link_article(incident=event.incident, article=article, linked_by=actor)
     return citation
+
+
+def citation_remove(*, event: TimelineEvent, article: Article, actor: User | None) -> int:
+    """Stop citing ``article`` for ``event``; the article stays a source of the incident."""
+    with transaction.atomic():
+        removed, _ = Citation.objects.filter(event=event, article=article).delete()
+        if removed:
+            _touch(event.incident, actor)
+    return removed
 
 
 def _check_quotes(citations: Iterable[CitationInput], errors: dict[str, list[str]]) -> None:

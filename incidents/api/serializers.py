@@ -140,6 +140,13 @@ class InvolvementSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=IncidentOrganization.Role.choices)
 
 
+class InvolvementWriteSerializer(serializers.Serializer):
+    organization = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Organization.objects.all()
+    )
+    role = serializers.ChoiceField(choices=IncidentOrganization.Role.choices)
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     """An incident in a list; the selector annotates the related slugs in one query."""
 
@@ -209,7 +216,17 @@ class IncidentWriteSerializer(serializers.Serializer):
     tags = serializers.SlugRelatedField(
         slug_field="slug", many=True, queryset=Tag.objects.all(), required=False
     )
+    organizations = InvolvementWriteSerializer(many=True, required=False)
+    related = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Incident.objects.all(), required=False
+    )
     public = serializers.BooleanField(required=False)
+
+    def validate_organizations(self, value: list[dict]) -> list[tuple[Organization, str]]:
+        # A partial update (PATCH) does not enforce the nested fields: check them here.
+        if any("organization" not in item or "role" not in item for item in value):
+            raise serializers.ValidationError("Give each organisation's slug and role.")
+        return [(item["organization"], item["role"]) for item in value]
 
 
 class IncidentUpdateSerializer(IncidentWriteSerializer):

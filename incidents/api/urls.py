@@ -18,6 +18,7 @@ timeline = views.TimelineEventViewSet.as_view({"get": "list", "post": "create"})
 timeline_event = views.TimelineEventViewSet.as_view(
     {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
 )
+timeline_source = views.TimelineEventViewSet.as_view({"delete": "remove_source"})
 token = views.TokenViewSet.as_view({"post": "create"})
 
 app_name = "api"
@@ -26,6 +27,11 @@ urlpatterns = [
     path("incidents/<slug:incident_slug>/timeline/", timeline, name="timeline-list"),
     path(
         "incidents/<slug:incident_slug>/timeline/<int:pk>/", timeline_event, name="timeline-detail"
+    ),
+    path(
+        "incidents/<slug:incident_slug>/timeline/<int:pk>/sources/<int:article>/",
+        timeline_source,
+        name="timeline-source",
     ),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
     path(

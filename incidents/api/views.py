@@ -267,6 +267,7 @@ class TimelineEventViewSet(
 
     serializer_class = s.TimelineEventSerializer
     pagination_class = None
+    action_permissions = {"remove_source": ["incidents.delete_citation"]}
 
     def _incident(self) -> Incident:
         return get_object_or_404(Incident, slug=self.kwargs["incident_slug"])
@@ -318,6 +319,20 @@ class TimelineEventViewSet(
 
     def perform_destroy(self, instance: TimelineEvent) -> None:
         services.timeline_event_delete(event=instance, actor=acting_user(self.request))
+
+    @extend_schema(request=None, responses={204: None})
+    def remove_source(
+        self, request: Request, incident_slug: str, pk: int, article: int
+    ) -> Response:
+        """Stop citing an article for this event (404 when it was not cited)."""
+        event = self.get_object()
+        cited = get_object_or_404(Article, pk=article)
+        if not services.citation_remove(event=event, article=cited, actor=acting_user(request)):
+            return Response(
+                {"error": "not_found", "detail": "This event does not cite that article."},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Articles -------------------------------------------------------------------------------

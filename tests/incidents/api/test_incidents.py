@@ -311,3 +311,54 @@ def test_timeline_status_changes_are_locked(as_analyst, analyst):
     assert as_analyst.patch(url, {"description": "rewritten"}).status_code == 409
     move.refresh_from_db()
     assert move.description != "rewritten"
+
+
+@pytest.mark.django_db
+def test_organizations_and_related_are_written_with_the_incident(as_analyst):
+    fbi, spacex = OrganizationFactory(slug="fbi"), OrganizationFactory(slug="spacex")
+    other = IncidentFactory(slug="other")
+    body = {
+        "title": "Ban",
+        "category": "restriction",
+        "organizations": [{"organization": "fbi", "role": "reporter"}],
+        "related": ["other"],
+    }
+    created = as_analyst.post(LIST, body)
+    assert created.status_code == 201, created.json()
+    assert created.json()["organizations"] == [{"organization": "fbi", "role": "reporter"}]
+    assert created.json()["related"] == ["other"]
+    slug = created.json()["slug"]
+    changed = as_analyst.patch(
+        _url(slug),
+        {"organizations": [{"organization": "spacex", "role": "restricting_organization"}]},
+    )
+    assert changed.json()["organizations"] == [
+        {"organization": "spacex", "role": "restricting_organization"}
+    ]
+    assert changed.json()["related"] == ["other"]
+    assert fbi.involvements.count() == 0
+    assert spacex.involvements.count() == 1
+    assert other.related.count() == 1
+
+
+@pytest.mark.django_db
+def test_unknown_organization_or_role_is_400(as_analyst):
+    OrganizationFactory(slug="fbi")
+    for involvement in (
+        {"organization": "nsa", "role": "reporter"},
+        {"organization": "fbi", "role": "villain"},
+    ):
+        response = as_analyst.post(
+            LIST, {"title": "x", "category": "other", "organizations": [involvement]}
+        )
+        assert response.status_code == 400
+        assert "organizations" in response.json()["fields"]
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_patch_with_an_incomplete_organization_is_400(as_analyst):
+    incident = IncidentFactory()
+    response = as_analyst.patch(_url(incident.slug), {"organizations": [{"role": "reporter"}]})
+    assert response.status_code == 400
+    assert "organizations" in response.json()["fields"]

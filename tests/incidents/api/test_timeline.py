@@ -103,3 +103,38 @@ def test_a_lone_surrogate_is_400_not_a_database_error(as_analyst, incident):
     assert response.status_code == 400
     assert "description" in response.json()["fields"]
     assert not TimelineEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_analyst_removes_a_citation_from_an_event(as_analyst, incident):
+    article = ArticleFactory()
+    event = as_analyst.post(
+        URL,
+        {
+            "date": "2020",
+            "kind": "report",
+            "description": "x",
+            "sources": [{"article": article.pk}],
+        },
+    ).json()
+    url = f"{URL}{event['id']}/sources/{article.pk}/"
+    assert as_analyst.delete(url).status_code == 204
+    assert not Citation.objects.exists()
+    assert list(incident.sources.all()) == [article]  # still a source of the incident
+    assert as_analyst.delete(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_viewer_cannot_remove_a_citation(as_viewer, as_analyst, incident):
+    article = ArticleFactory()
+    event = as_analyst.post(
+        URL,
+        {
+            "date": "2020",
+            "kind": "report",
+            "description": "x",
+            "sources": [{"article": article.pk}],
+        },
+    ).json()
+    assert as_viewer.delete(f"{URL}{event['id']}/sources/{article.pk}/").status_code == 403
+    assert Citation.objects.count() == 1
