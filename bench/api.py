@@ -1,0 +1,322 @@
+"""API benchmark: latency and queries per request on a large data set.
+
+Run it as:
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/14 \
+        .venv/bin/python bench/api.py [--incidents 100000] [--articles 1000000] [--requests 200]
+
+It creates (or reuses, with --reuse) a database named vcwatch_bench on the server of
+DATABASE_URL, migrates it, loads incidents with timelines and articles with COPY, then times
+each request through the whole Django stack in process (no network), beside a trivial view as
+the baseline, and prints p50/p95 and queries per request. It never touches another database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "vcwatch_bench"
+WORDS = [
+    "zoom",
+    "teams",
+    "meet",
+    "webex",
+    "meeting",
+    "intruder",
+    "school",
+    "class",
+    "privacy",
+    "security",
+    "breach",
+    "warning",
+    "fbi",
+    "regulator",
+    "settlement",
+    "vulnerability",
+    "patch",
+    "encryption",
+    "password",
+    "leak",
+    "recording",
+    "host",
+    "link",
+    "public",
+    "waiting",
+    "room",
+    "malware",
+    "phishing",
+    "outage",
+    "update",
+    "users",
+    "data",
+    "report",
+    "investigation",
+]
+LANGUAGES = ["en", "en", "en", "nl", "fr", "de"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--articles", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--reuse", action="store_true", help="keep the loaded bench database")
+    args = parser.parse_args()
+
+    base_url = os.environ.get("DATABASE_URL", "")
+    if not base_url.startswith(("postgres://", "postgresql://")):
+        sys.exit("error: set DATABASE_URL to a PostgreSQL server (its database is not touched)")
+    parts = urlsplit(base_url)
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+    os.environ["API_THROTTLE_USER"] = "1000000/min"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    _create_database(urlunsplit(parts._replace(path="/postgres")), reuse=args.reuse)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    _load(args.incidents, args.articles, reuse=args.reuse)
+    _measure(args.requests)
+
+
+def _create_database(admin_url: str, *, reuse: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        if exists and not reuse:
+            conn.execute(f"DROP DATABASE {BENCH_DB} WITH (FORCE)")
+        if not exists or not reuse:
+            conn.execute(f"CREATE DATABASE {BENCH_DB}")
+
+
+def _text(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def _load(n_incidents: int, n_articles: int, *, reuse: bool) -> None:
+    from django.db import connection
+
+    from incidents.models import Incident
+
+    if reuse and Incident.objects.count() >= n_incidents:
+        print(f"reusing {Incident.objects.count()} incidents")
+        return
+    rng = random.Random(7)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        raw = cursor.connection
+        # Bulk load without the history triggers (a bench needs no audit trail of itself).
+        raw.execute("SET session_replication_role = replica")
+        _copy(
+            raw,
+            "incidents_incident",
+            [
+                "slug",
+                "title",
+                "summary",
+                "category",
+                "severity",
+                "status",
+                "occurred_on",
+                "occurred_on_precision",
+                "public",
+                "created_at",
+                "updated_at",
+            ],
+            (
+                [
+                    f"bench-{i}",
+                    _text(rng, 6).capitalize(),
+                    _text(rng, 40),
+                    rng.choice(["intrusion", "privacy", "vulnerability", "advisory"]),
+                    rng.choice(["low", "medium", "high", "critical"]),
+                    rng.choice(["reported", "investigating", "confirmed"]),
+                    f"20{rng.randint(10, 25)}-{rng.randint(1, 12):02d}-01",
+                    "month",
+                    "t" if i % 3 else "f",
+                    f"2026-01-01 00:00:{i % 60:02d}+00",
+                    f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d} "
+                    f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00.{i:06d}+00",
+                ]
+                for i in range(n_incidents)
+            ),
+        )
+        first_incident = raw.execute("SELECT min(id) FROM incidents_incident").fetchone()[0]
+        _copy(
+            raw,
+            "incidents_timelineevent",
+            [
+                "incident_id",
+                "date",
+                "date_precision",
+                "kind",
+                "description",
+                "created_at",
+                "updated_at",
+            ],
+            (
+                [
+                    first_incident + i,
+                    "2020-03-01",
+                    "month",
+                    "report",
+                    _text(rng, 15),
+                    "2026-01-01 00:00:00+00",
+                    "2026-01-01 00:00:00+00",
+                ]
+                for i in range(n_incidents)
+                for _ in range(2)
+            ),
+        )
+        _copy(
+            raw,
+            "incidents_article",
+            [
+                "url",
+                "title",
+                "publisher",
+                "author",
+                "language",
+                "text",
+                "content_hash",
+                "created_at",
+                "updated_at",
+            ],
+            (
+                [
+                    f"https://news.example.org/{i}",
+                    _text(rng, 8),
+                    "Example News",
+                    "",
+                    rng.choice(LANGUAGES),
+                    text,
+                    hashlib.sha256(f"{i}{text}".encode()).hexdigest(),
+                    "2026-01-01 00:00:00+00",
+                    "2026-01-01 00:00:00+00",
+                ]
+                for i in range(n_articles)
+                for text in [_text(rng, 60)]
+            ),
+        )
+        first_article = raw.execute("SELECT min(id) FROM incidents_article").fetchone()[0]
+        _copy(
+            raw,
+            "incidents_incidentsource",
+            ["incident_id", "article_id", "linked_at"],
+            (
+                [first_incident + i, first_article + (i % n_articles), "2026-01-01 00:00:00+00"]
+                for i in range(n_incidents)
+            ),
+        )
+        raw.execute("SET session_replication_role = origin")
+        raw.execute("ANALYZE")
+    print(
+        f"loaded {n_incidents} incidents, {2 * n_incidents} events, {n_articles} articles "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+
+
+def _copy(raw, table: str, columns: list[str], rows) -> None:
+    with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _measure(n: int) -> None:
+    from django.contrib.auth.models import Group, User
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.pagination import Cursor as CursorTuple
+
+    from incidents.api.pagination import Cursor
+    from incidents.models import Article, Incident
+    from incidents.roles import Role
+    from incidents.search import query_all_languages
+    from incidents.tokens import api_token_issue
+
+    user, _ = User.objects.get_or_create(username="bench-analyst", defaults={"is_staff": True})
+    user.groups.add(Group.objects.get(name=Role.ANALYST))
+    _, key = api_token_issue(user=user)
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
+
+    deep = Incident.objects.order_by("-updated_at", "-id").values_list("updated_at", flat=True)
+    page_size = 25
+    position = deep[min(2000 * page_size, deep.count() - 1)]
+    paginator = Cursor()
+    paginator.base_url = "http://testserver/api/v1/incidents/"
+    deep_url = paginator.encode_cursor(CursorTuple(offset=0, reverse=False, position=str(position)))
+    slugs = list(Incident.objects.values_list("slug", flat=True)[:n])
+
+    def run(name: str, request) -> None:
+        times, queries = [], []
+        for i in range(n):
+            reset_queries()
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = request(i)
+                times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code < 400, (name, response.status_code, response.content[:300])
+            queries.append(len(captured))
+        times.sort()
+        p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
+        print(f"{name:<28} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   queries {max(queries)}")
+
+    print(f"{n} requests each, in process, through the whole Django stack")
+    run("baseline /healthz", lambda i: client.get("/healthz"))
+    run("incident list", lambda i: client.get("/api/v1/incidents/"))
+    run(
+        "filtered list",
+        lambda i: client.get(
+            "/api/v1/incidents/",
+            {"status": "confirmed", "min_severity": "high", "category": "privacy"},
+        ),
+    )
+    run("cursor page 1", lambda i: client.get("/api/v1/incidents/"))
+    run("cursor page 2000", lambda i: client.get(deep_url))
+    run("incident detail", lambda i: client.get(f"/api/v1/incidents/{slugs[i % len(slugs)]}/"))
+    run(
+        "article search, ranked",
+        lambda i: client.get(
+            "/api/v1/articles/", {"q": f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7) % len(WORDS)]}"}
+        ),
+    )
+    run(
+        "incident create",
+        lambda i: client.post(
+            "/api/v1/incidents/",
+            {"title": f"Bench {i} {time.time()}", "category": "other"},
+            content_type="application/json",
+        ),
+    )
+
+    unranked = []
+    for i in range(n):
+        query = query_all_languages(f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7) % len(WORDS)]}")
+        started = time.perf_counter()
+        list(Article.objects.filter(search_vector=query).order_by("-updated_at", "-id")[:25])
+        unranked.append((time.perf_counter() - started) * 1000)
+    unranked.sort()
+    print(
+        f"{'article match, unranked SQL':<28} p50 {statistics.median(unranked):7.1f} ms   "
+        f"p95 {unranked[int(0.95 * (n - 1))]:7.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
