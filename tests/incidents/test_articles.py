@@ -7,6 +7,7 @@ from django.db import transaction
 from incidents import services
 from incidents.dates import PartialDate
 from incidents.models import Article
+from incidents.services.common import save_new
 from incidents.text import content_hash
 
 DUTCH = (
@@ -83,7 +84,7 @@ def test_a_lost_race_on_the_url_is_a_field_error_not_a_crash():
         language="nl",
     )
     with pytest.raises(ValidationError) as error:
-        services._save_new(article)
+        save_new(article)
     assert error.value.message_dict == {"url": ["This url is already stored."]}
     assert Article.objects.count() == 1
 

@@ -1,26 +1,17 @@
-"""Services: every write to the incident domain goes through one of these functions.
-
-Views, the admin, commands and tasks parse input, call a service and shape its output. Services
-validate fully before writing and raise ``ValidationError`` (field -> messages) or a
-``DomainError``; a refused call writes nothing.
-"""
+"""Incident services: file, edit, move through the workflow, merge, link."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from incidents.dates import PartialDate, Precision
 from incidents.exceptions import InvalidTransition, RecordLocked
-from incidents.ingestion.language import language_detect
 from incidents.models import (
     Article,
     Citation,
@@ -32,11 +23,11 @@ from incidents.models import (
     Tag,
     TimelineEvent,
 )
-from incidents.text import content_hash, normalize_text, quote_in_text
+from incidents.services.common import save_new, touch_incident
+from incidents.text import normalize_text
 from incidents.workflow import allowed_transitions
 
 Status = Incident.Status
-
 # Incident fields a caller may set directly; status moves only through incident_transition.
 INCIDENT_EDITABLE_FIELDS = frozenset(
     {
@@ -52,101 +43,6 @@ INCIDENT_EDITABLE_FIELDS = frozenset(
         "related",
     }
 )
-
-
-@dataclass(frozen=True)
-class CitationInput:
-    """An article cited by a timeline event, with the supporting sentence if any."""
-
-    article: Article
-    quote: str = ""
-
-
-# --- Articles -------------------------------------------------------------------------------
-
-
-def article_fields(
-    *,
-    title: str,
-    text: str,
-    url: str | None = None,
-    publisher: str = "",
-    author: str = "",
-    language: str | None = None,
-    published: PartialDate | None = None,
-    exclude_pk: int | None = None,
-) -> dict:
-    """Validate and normalise an article's fields, deriving its hash, URN and language.
-
-    Raises ValidationError naming each bad field; ``exclude_pk`` is the article being edited.
-    """
-    text = unicodedata.normalize("NFC", text or "").strip()
-    errors: dict[str, list[str]] = {}
-    if not text:
-        errors.setdefault("text", []).append("An article needs its text.")
-    digest = content_hash(text)
-    url = (url or "").strip() or f"urn:sha256:{digest}"
-    if not url.startswith(("http://", "https://", "urn:sha256:")):
-        errors.setdefault("url", []).append("Give an http(s) URL, or none for a document.")
-    language = (language or "").strip().lower() or (language_detect(text) if text else None)
-    if not language:
-        errors.setdefault("language", []).append(
-            "The language could not be detected from the text; give its ISO 639-1 code."
-        )
-    if text:
-        others = Article.objects.all()
-        if exclude_pk is not None:
-            others = others.exclude(pk=exclude_pk)
-        _refuse_taken(others.filter(url=url), "url", "URL", errors)
-        _refuse_taken(others.filter(content_hash=digest), "text", "text", errors)
-    if errors:
-        raise ValidationError(errors)
-    return {
-        "url": url,
-        "title": normalize_text(title or ""),
-        "text": text,
-        "content_hash": digest,
-        "publisher": normalize_text(publisher or ""),
-        "author": normalize_text(author or ""),
-        "language": language,
-        "published_on": published.start if published else None,
-        "published_on_precision": published.precision if published else None,
-    }
-
-
-def article_create(*, created_by: User | None = None, **fields) -> Article:
-    """Store a source document once; see ``article_fields`` for what is checked."""
-    article = Article(**article_fields(**fields), created_by=created_by)
-    article.full_clean(exclude=["content_hash"], validate_unique=False)
-    return _save_new(article)
-
-
-def _refuse_taken(queryset, field: str, label: str, errors: dict[str, list[str]]) -> None:
-    existing = queryset.only("id", "title").first()
-    if existing is not None:
-        errors.setdefault(field, []).append(
-            f"An article with this {label} is already stored: #{existing.pk} {existing.title!r}."
-        )
-
-
-def _save_new(obj):
-    """Insert, turning a lost race on a unique column into a field error, not a 500.
-
-    The savepoint keeps the caller's transaction usable: nothing already stored is lost.
-    """
-    try:
-        with transaction.atomic():
-            obj.save(force_insert=True)
-    except IntegrityError as error:
-        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
-        unique = re.fullmatch(rf"{obj._meta.db_table}_(\w+)_key", constraint)
-        if unique:
-            raise ValidationError({unique[1]: [f"This {unique[1]} is already stored."]}) from None
-        raise ValidationError(f"Refused by the database ({constraint or error}).") from None
-    return obj
-
-
-# --- Incidents ------------------------------------------------------------------------------
 
 
 def incident_create(
@@ -181,7 +77,7 @@ def incident_create(
     )
     incident.full_clean(validate_unique=False)
     with transaction.atomic():
-        _save_new(incident)
+        save_new(incident)
         incident.platforms.set(platforms)
         incident.tags.set(tags)
         _set_relations(incident, organizations=organizations, related=related)
@@ -343,7 +239,7 @@ def incident_merge(
             description=f"Merged the duplicate {duplicate.slug} ({duplicate.title}) into this one.",
             created_by=actor,
         )
-        _touch(survivor, actor)
+        touch_incident(survivor, actor)
     return survivor
 
 
@@ -383,134 +279,8 @@ def incident_link_article(
         incident=incident, article=article, defaults={"linked_by": linked_by}
     )
     if created:
-        _touch(incident, linked_by)
+        touch_incident(incident, linked_by)
     return link
-
-
-def incident_add_organization(
-    *, incident: Incident, organization: Organization, role: str, actor: User | None
-) -> IncidentOrganization:
-    """Record an organisation's role in an incident; recording it twice changes nothing."""
-    involvement, created = IncidentOrganization.objects.get_or_create(
-        incident=incident, organization=organization, role=IncidentOrganization.Role(role)
-    )
-    if created:
-        _touch(incident, actor)
-    return involvement
-
-
-def incidents_relate(*, incident: Incident, others: Iterable[Incident], actor: User | None) -> None:
-    """Mark incidents as related to each other (symmetrically)."""
-    others = [other for other in others if other.pk != incident.pk]
-    incident.related.add(*others)
-    _touch(incident, actor)
-
-
-def _touch(incident: Incident, actor: User | None) -> None:
-    """A change under an incident (timeline, sources) counts as a change of the incident."""
-    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now(), updated_by=actor)
-
-
-# --- Timeline -------------------------------------------------------------------------------
-
-
-def timeline_event_create(
-    *,
-    incident: Incident,
-    when: PartialDate,
-    kind: str,
-    description: str,
-    created_by: User | None,
-    citations: Sequence[CitationInput] = (),
-) -> TimelineEvent:
-    """Add a dated event to an incident's timeline; its cited articles become sources."""
-    errors: dict[str, list[str]] = {}
-    _check_quotes(citations, errors)
-    if errors:
-        raise ValidationError(errors)
-    event = TimelineEvent(
-        incident=incident,
-        date=when.start,
-        date_precision=when.precision,
-        kind=kind,
-        description=description.strip(),
-        created_by=created_by,
-    )
-    event.full_clean()
-    with transaction.atomic():
-        event.save()
-        for citation in citations:
-            citation_add(
-                event=event, article=citation.article, quote=citation.quote, actor=created_by
-            )
-        _touch(incident, created_by)
-    return event
-
-
-def citation_add(
-    *, event: TimelineEvent, article: Article, quote: str = "", actor: User | None
-) -> Citation:
-    """Cite ``article`` for ``event``; the quote must occur in the article's text."""
-    errors: dict[str, list[str]] = {}
-    _check_quotes([CitationInput(article, quote)], errors)
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        citation, _ = Citation.objects.get_or_create(
-            event=event, article=article, quote=normalize_text(quote)
-        )
-        incident_link_article(incident=event.incident, article=article, linked_by=actor)
-    return citation
-
-
-def citation_remove(*, event: TimelineEvent, article: Article, actor: User | None) -> int:
-    """Stop citing ``article`` for ``event``; the article stays a source of the incident."""
-    with transaction.atomic():
-        removed, _ = Citation.objects.filter(event=event, article=article).delete()
-        if removed:
-            _touch(event.incident, actor)
-    return removed
-
-
-def _check_quotes(citations: Iterable[CitationInput], errors: dict[str, list[str]]) -> None:
-    for citation in citations:
-        if citation.quote and not quote_in_text(citation.quote, citation.article.text):
-            errors.setdefault("quote", []).append(
-                f"{citation.quote[:80]!r} does not occur in article #{citation.article.pk}."
-            )
-
-
-def timeline_event_update(
-    *,
-    event: TimelineEvent,
-    actor: User | None,
-    when: PartialDate | None = None,
-    kind: str | None = None,
-    description: str | None = None,
-) -> TimelineEvent:
-    """Correct an event's date, kind or description; status changes are the workflow's record."""
-    if event.kind == TimelineEvent.Kind.STATUS_CHANGE:
-        raise RecordLocked("A status change is the workflow's record and is not edited.")
-    if when is not None:
-        event.date, event.date_precision = when.start, when.precision
-    if kind is not None:
-        event.kind = kind
-    if description is not None:
-        event.description = description.strip()
-    event.full_clean()
-    with transaction.atomic():
-        event.save()
-        _touch(event.incident, actor)
-    return event
-
-
-def timeline_event_delete(*, event: TimelineEvent, actor: User | None) -> None:
-    """Remove an event and its citations; status changes stay."""
-    if event.kind == TimelineEvent.Kind.STATUS_CHANGE:
-        raise RecordLocked("A status change is the workflow's record and is not deleted.")
-    with transaction.atomic():
-        event.delete()
-        _touch(event.incident, actor)
 
 
 def incident_unlink_article(*, incident: Incident, article: Article, actor: User | None) -> None:
@@ -523,7 +293,26 @@ def incident_unlink_article(*, incident: Incident, article: Article, actor: User
     with transaction.atomic():
         deleted, _ = IncidentSource.objects.filter(incident=incident, article=article).delete()
         if deleted:
-            _touch(incident, actor)
+            touch_incident(incident, actor)
+
+
+def incident_add_organization(
+    *, incident: Incident, organization: Organization, role: str, actor: User | None
+) -> IncidentOrganization:
+    """Record an organisation's role in an incident; recording it twice changes nothing."""
+    involvement, created = IncidentOrganization.objects.get_or_create(
+        incident=incident, organization=organization, role=IncidentOrganization.Role(role)
+    )
+    if created:
+        touch_incident(incident, actor)
+    return involvement
+
+
+def incidents_relate(*, incident: Incident, others: Iterable[Incident], actor: User | None) -> None:
+    """Mark incidents as related to each other (symmetrically)."""
+    others = [other for other in others if other.pk != incident.pk]
+    incident.related.add(*others)
+    touch_incident(incident, actor)
 
 
 def incident_delete(*, incident: Incident) -> None:
