@@ -13,7 +13,6 @@ from incidents.models.articles import Article
 from incidents.models.catalog import Organization, Platform, Tag
 from incidents.models.fields import actor_field
 from incidents.models.history import tracked
-from incidents.querysets import IncidentQuerySet
 from incidents.search import english_vector
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -122,8 +121,6 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     created_by = actor_field()
     updated_by = actor_field()
-
-    objects = IncidentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at", "-id"]
