@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from here, not from a CDN
     "incidents",
 ]
 
@@ -163,6 +164,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Fields that appear only sometimes (a search's rank) must not be required in responses.
     "COMPONENT_NO_READ_ONLY_REQUIRED": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Email ------------------------------------------------------------------------------------
@@ -206,6 +210,9 @@ STORAGES = {
 
 # --- History (django-pghistory) ---------------------------------------------------------------
 PGHISTORY_ADMIN_LIST_DISPLAY = ["pgh_created_at", "pgh_label", "pgh_obj_model", "pgh_obj_id"]
+# Reads change nothing: only writes carry the user and URL into the history (a read spares the
+# statement that would set them).
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

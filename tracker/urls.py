@@ -19,3 +19,6 @@ urlpatterns = [
     path("api/v1/", include("incidents.api.urls")),
     path("feeds/incidents.atom", PublicIncidentsFeed(), name="incidents-feed"),
 ]
+
+handler404 = "tracker.errors.not_found"
+handler500 = "tracker.errors.server_error"

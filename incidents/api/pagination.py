@@ -1,21 +1,52 @@
 """Cursor pagination: stable under inserts, and as fast on page 2,000 as on page 1."""
 
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
 
 class Cursor(CursorPagination):
+    """Pages in one of ``orderings`` (``?ordering=``), newest change first by default.
+
+    Each ordering is on a non-null, indexed column, with the id as the tie-break, so that a
+    cursor can say where a page ends.
+    """
+
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
     ordering = ("-updated_at", "-id")
+    ordering_param = "ordering"
+    orderings: tuple[str, ...] = ("-updated_at", "updated_at", "-created_at", "created_at")
 
-    def get_ordering(self, request: Request, queryset, view) -> tuple[str, ...]:
-        # A full-text search (q=) is ordered by relevance, best first.
-        if request.query_params.get("q"):
-            return ("-rank", "-id")
-        return super().get_ordering(request, queryset, view)
+    def get_ordering(self, request: Request, queryset: QuerySet, view) -> tuple[str, ...]:
+        searching = "rank" in queryset.query.annotations
+        choices = (*self.orderings, "-rank") if searching else self.orderings
+        requested = request.query_params.get(self.ordering_param)
+        if requested is None:
+            # A full-text search (q=) is ordered by relevance, best first.
+            return ("-rank", "-id") if searching else self.ordering
+        if requested not in choices:
+            raise ValidationError({self.ordering_param: [f"Choose one of: {', '.join(choices)}."]})
+        return (requested, "-id" if requested.startswith("-") else "id")
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        ordering = {
+            "name": self.ordering_param,
+            "required": False,
+            "in": "query",
+            "description": (
+                f"Order of the results (default {self.ordering[0]}; with q=, -rank: the best "
+                "match first)."
+            ),
+            "schema": {"type": "string", "enum": [*self.orderings, "-rank"]},
+        }
+        return [*super().get_schema_operation_parameters(view), ordering]
 
 
 class NewestFirst(Cursor):
     ordering = ("-created_at", "-id")
+    orderings = ("-created_at", "created_at")

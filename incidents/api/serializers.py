@@ -9,7 +9,6 @@ from incidents.api.fields import OptionalURLField, PartialDateField
 from incidents.models import (
     ApiToken,
     Article,
-    Citation,
     Incident,
     IncidentOrganization,
     Organization,
@@ -92,15 +91,16 @@ class IncidentLinkSerializer(serializers.Serializer):
 # --- Timeline -------------------------------------------------------------------------------
 
 
-class CitationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Citation
-        fields = ["article", "quote"]
+class CitationSerializer(serializers.Serializer):
+    """One of the ``citation_rows`` the timeline selectors annotate."""
+
+    article = serializers.IntegerField(read_only=True, help_text="The cited article's id.")
+    quote = serializers.CharField(read_only=True)
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
     date = PartialDateField(source="when", read_only=True)
-    sources = CitationSerializer(source="citations", many=True, read_only=True)
+    sources = CitationSerializer(source="citation_rows", many=True, read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:

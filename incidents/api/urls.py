@@ -19,11 +19,10 @@ timeline_event = views.TimelineEventViewSet.as_view(
     {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
 )
 timeline_source = views.TimelineEventViewSet.as_view({"delete": "remove_source"})
-token = views.TokenViewSet.as_view({"post": "create"})
 
 app_name = "api"
 urlpatterns = [
-    path("auth/token/", token, name="token-obtain"),
+    path("auth/token/", views.TokenObtainView.as_view(), name="token-obtain"),
     path("incidents/<slug:incident_slug>/timeline/", timeline, name="timeline-list"),
     path(
         "incidents/<slug:incident_slug>/timeline/<int:pk>/", timeline_event, name="timeline-detail"

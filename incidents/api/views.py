@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.generics import get_object_or_404
+from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -20,6 +20,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.viewsets import GenericViewSet
 
 from incidents import selectors, services
+from incidents.api import docs
 from incidents.api import serializers as s
 from incidents.api.exports.csv import CSVRenderer, incidents_csv
 from incidents.api.exports.stix import incident_stix_bundle
@@ -36,22 +37,20 @@ from incidents.tokens import api_token_issue, api_token_revoke
 # --- Auth -----------------------------------------------------------------------------------
 
 
-class TokenViewSet(GenericViewSet):
-    """Personal API tokens: obtain one with a password; list and revoke your own."""
+class TokenObtainView(GenericAPIView):
+    """Exchange a username and password for a personal API token (shown once)."""
 
-    serializer_class = s.ApiTokenSerializer
-    permission_classes = [IsAuthenticated]
-    lookup_value_regex = "[0-9]+"
-    pagination_class = NewestFirst
+    serializer_class = s.TokenRequestSerializer
+    permission_classes = [AllowAny]
+    throttle_scope = "login"
+    throttle_classes = [ScopedRateThrottle]
 
-    def get_queryset(self) -> QuerySet[ApiToken]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return ApiToken.objects.none()
-        # Scoped to the caller: another user's token is a 404, not a 403.
-        return ApiToken.objects.filter(user=acting_user(self.request))
-
-    @extend_schema(request=s.TokenRequestSerializer, responses={201: s.TokenIssuedSerializer})
-    def create(self, request: Request) -> Response:
+    @extend_schema(
+        request=s.TokenRequestSerializer,
+        responses={201: s.TokenIssuedSerializer, 400: docs.INVALID, 401: docs.WRONG_PASSWORD},
+        examples=[docs.TOKEN_REQUEST, docs.TOKEN_ISSUED],
+    )
+    def post(self, request: Request) -> Response:
         form = s.TokenRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         user = authenticate(
@@ -65,14 +64,20 @@ class TokenViewSet(GenericViewSet):
         body = {"token": key, "expires_at": token.expires_at}
         return Response(s.TokenIssuedSerializer(body).data, status=status.HTTP_201_CREATED)
 
-    def get_permissions(self):
-        return [AllowAny()] if self.action == "create" else super().get_permissions()
 
-    def get_throttles(self):
-        if self.action == "create":
-            self.throttle_scope = "login"
-            return [ScopedRateThrottle()]
-        return super().get_throttles()
+class TokenViewSet(GenericViewSet):
+    """Your personal API tokens: list and revoke them."""
+
+    serializer_class = s.ApiTokenSerializer
+    permission_classes = [IsAuthenticated]
+    lookup_value_regex = "[0-9]+"
+    pagination_class = NewestFirst
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ApiToken.objects.none()
+        # Scoped to the caller: another user's token is a 404, not a 403.
+        return ApiToken.objects.filter(user=acting_user(self.request))
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -180,7 +185,11 @@ class IncidentViewSet(
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return Response(self.get_serializer(incident).data, headers={"ETag": etag})
 
-    @extend_schema(request=s.IncidentWriteSerializer, responses={201: s.IncidentDetailSerializer})
+    @extend_schema(
+        request=s.IncidentWriteSerializer,
+        responses={201: s.IncidentDetailSerializer, 400: docs.INVALID, 422: docs.KEY_REUSED},
+        examples=[docs.INCIDENT_CREATE],
+    )
     def create(self, request: Request) -> Response:
         """File an incident; send an ``Idempotency-Key`` header to retry safely."""
 
@@ -194,11 +203,18 @@ class IncidentViewSet(
 
         return idempotent(request, user=acting_user(request), scope="incident.create", produce=file)
 
-    @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        request=s.IncidentUpdateSerializer,
+        responses={200: s.IncidentDetailSerializer, 400: docs.INVALID, 412: docs.STALE},
+        examples=[docs.INCIDENT_PATCH],
+    )
     def partial_update(self, request: Request, slug: str) -> Response:
         return self._update(request, partial=True)
 
-    @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        request=s.IncidentUpdateSerializer,
+        responses={200: s.IncidentDetailSerializer, 400: docs.INVALID, 412: docs.STALE},
+    )
     def update(self, request: Request, slug: str) -> Response:
         return self._update(request, partial=False)
 
@@ -219,7 +235,16 @@ class IncidentViewSet(
             services.incident_delete(incident=self._locked())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=s.TransitionSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        request=s.TransitionSerializer,
+        responses={
+            200: s.IncidentDetailSerializer,
+            400: docs.INVALID,
+            409: docs.REFUSED_MOVE,
+            412: docs.STALE,
+        },
+        examples=[docs.TRANSITION, docs.TRANSITION_REJECT],
+    )
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, slug: str) -> Response:
         """Move the incident along the workflow; a refused move is a 409 naming the allowed ones."""
@@ -278,7 +303,9 @@ class TimelineEventViewSet(
         return selectors.incident_timeline(incident=self._incident()).order_by("date", "id")
 
     @extend_schema(
-        request=s.TimelineEventWriteSerializer, responses={201: s.TimelineEventSerializer}
+        request=s.TimelineEventWriteSerializer,
+        responses={201: s.TimelineEventSerializer, 400: docs.INVALID, 404: docs.NOT_FOUND},
+        examples=[docs.TIMELINE_EVENT],
     )
     def create(self, request: Request, incident_slug: str) -> Response:
         form = s.TimelineEventWriteSerializer(data=request.data)
@@ -355,7 +382,11 @@ class ArticleViewSet(
     def get_serializer_class(self):
         return s.ArticleSerializer
 
-    @extend_schema(request=s.ArticleWriteSerializer, responses={201: s.ArticleSerializer})
+    @extend_schema(
+        request=s.ArticleWriteSerializer,
+        responses={201: s.ArticleSerializer, 400: docs.INVALID},
+        examples=[docs.ARTICLE],
+    )
     def create(self, request: Request) -> Response:
         form = s.ArticleWriteSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -365,7 +396,11 @@ class ArticleViewSet(
         fresh = self.get_queryset().get(pk=article.pk)
         return Response(s.ArticleSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.IncidentLinkSerializer, responses=s.ArticleSerializer)
+    @extend_schema(
+        request=s.IncidentLinkSerializer,
+        responses={200: s.ArticleSerializer, 400: docs.INVALID},
+        examples=[docs.LINK],
+    )
     @action(detail=True, methods=["post"])
     def link(self, request: Request, pk: str) -> Response:
         """Make the article a source of an incident (linking twice changes nothing)."""

@@ -42,6 +42,9 @@ class Article(models.Model):
         indexes = [
             # The article list, newest first.
             models.Index(fields=["-published_on", "-id"], name="article_published_idx"),
+            # The API's orderings (?ordering=), a cursor page at any depth.
+            models.Index(fields=["-updated_at", "-id"], name="article_updated_idx"),
+            models.Index(fields=["-created_at", "-id"], name="article_created_idx"),
             models.Index(fields=["language"], name="article_language_idx"),
             # Full-text search (`q=`).
             GinIndex(fields=["search_vector"], name="article_search_idx"),

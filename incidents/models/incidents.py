@@ -127,6 +127,8 @@ class Incident(models.Model):
         indexes = [
             # Default ordering, and `updated_since` incremental sync.
             models.Index(fields=["-updated_at", "-id"], name="incident_updated_idx"),
+            # ?ordering=created_at, a cursor page at any depth.
+            models.Index(fields=["-created_at", "-id"], name="incident_created_idx"),
             # Status and category filters of the admin and the API list.
             models.Index(fields=["status", "severity"], name="incident_status_severity_idx"),
             models.Index(fields=["category"], name="incident_category_idx"),

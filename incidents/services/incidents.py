@@ -75,12 +75,23 @@ def incident_create(
         created_by=created_by,
         updated_by=created_by,
     )
-    incident.full_clean(validate_unique=False)
+    # The actor is the authenticated user: no need to ask the database whether they exist.
+    incident.full_clean(validate_unique=False, exclude=["created_by", "updated_by"])
     with transaction.atomic():
         save_new(incident)
-        incident.platforms.set(platforms)
-        incident.tags.set(tags)
-        _set_relations(incident, organizations=organizations, related=related)
+        # A new incident has no relations yet: add what is given, without reading first.
+        if platforms:
+            incident.platforms.add(*platforms)
+        if tags:
+            incident.tags.add(*tags)
+        IncidentOrganization.objects.bulk_create(
+            IncidentOrganization(incident=incident, organization=org, role=role)
+            for org, role in dict.fromkeys(
+                (org, IncidentOrganization.Role(role).value) for org, role in organizations
+            )
+        )
+        if related:
+            incident.related.add(*[other for other in related if other.pk != incident.pk])
     return incident
 
 

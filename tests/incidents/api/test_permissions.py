@@ -90,3 +90,26 @@ def test_analyst_writes_but_does_not_delete(as_analyst, incident):
 def test_catalogue_is_read_only_through_the_api(as_admin, incident):
     assert as_admin.post("/api/v1/platforms/", {"slug": "x", "name": "X"}).status_code == 405
     assert as_admin.get("/api/v1/platforms/zoom/").json()["slug"] == "zoom"
+
+
+@pytest.mark.django_db
+def test_a_permission_granted_to_the_user_directly_counts_like_a_roles(outsider, incident):
+    from django.contrib.auth.models import Permission
+
+    from tests.incidents.api.conftest import client_for
+
+    client = client_for(outsider)
+    assert client.get("/api/v1/incidents/wave/").status_code == 403
+    outsider.user_permissions.add(Permission.objects.get(codename="view_incident"))
+    assert client.get("/api/v1/incidents/wave/").status_code == 200
+    assert client.get("/api/v1/articles/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_leaving_a_role_takes_effect_on_the_next_request(viewer, incident):
+    from tests.incidents.api.conftest import client_for
+
+    client = client_for(viewer)
+    assert client.get("/api/v1/incidents/wave/").status_code == 200
+    viewer.groups.clear()
+    assert client.get("/api/v1/incidents/wave/").status_code == 403

@@ -82,3 +82,25 @@ def test_search_pages_walk_every_match_once(as_viewer):
         seen += [row["id"] for row in page["results"]]
         url = page["next"]
     assert len(seen) == len(set(seen)) == 7
+
+
+@pytest.mark.django_db
+def test_search_ranks_the_newest_matches_and_filters_narrow_them_first(as_viewer, monkeypatch):
+    from incidents import selectors
+
+    monkeypatch.setattr(selectors, "ARTICLE_RANK_WINDOW", 2)
+    old = ArticleFactory(language="nl", title="Zoom oud", text="zoom oud")
+    ArticleFactory(language="en", title="Zoom new", text="zoom new")
+    ArticleFactory(language="en", title="Zoom newest", text="zoom newest")
+    assert set(_titles(as_viewer, "/api/v1/articles/", "zoom")) == {"Zoom new", "Zoom newest"}
+    # A filter is applied before the window: the old Dutch article is reachable.
+    response = as_viewer.get("/api/v1/articles/", {"q": "zoom", "language": "nl"})
+    assert [row["id"] for row in response.json()["results"]] == [old.id]
+
+
+@pytest.mark.django_db
+def test_a_query_of_stop_words_only_matches_nothing(as_viewer):
+    ArticleFactory(language="en", title="The", text="the and of")
+    ArticleFactory(language="en", title="Zoom", text="Zoom meetings.")
+    assert _titles(as_viewer, "/api/v1/articles/", "zoom") == ["Zoom"]
+    assert as_viewer.get("/api/v1/articles/", {"q": "   "}).status_code == 200

@@ -1,0 +1,58 @@
+"""The newest matches of a search, by each of the two plans, equal the plain answer."""
+
+import pytest
+from django.db import connection, transaction
+
+from incidents import search_window
+from incidents.models import Article
+from incidents.search import query_all_languages
+from incidents.search_window import newest_matches
+from tests.factories import ArticleFactory
+
+
+def _plain(queryset, text: str, limit: int) -> list[int]:
+    matching = queryset.filter(search_vector=query_all_languages(text)).order_by("-pk")
+    return list(matching.values_list("pk", flat=True)[:limit])
+
+
+@pytest.fixture
+def articles(db):
+    for n in range(40):
+        words = "zoom encryption" if n % 3 == 0 else "teams outage"
+        ArticleFactory(language="nl" if n % 2 else "en", title=f"Story {n}", text=f"{words} {n}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("common", [0.0, 1.01], ids=["walk the newest rows", "bitmap ranges"])
+@pytest.mark.parametrize("limit", [1, 5, 100])
+@pytest.mark.parametrize("text", ["zoom", "teams outage", "zoom -encryption", "nothing"])
+def test_both_plans_find_the_newest_matches(articles, monkeypatch, common, limit, text):
+    monkeypatch.setattr(search_window, "COMMON", common)
+    for queryset in (Article.objects.all(), Article.objects.filter(language="nl")):
+        found = newest_matches(queryset, query_all_languages(text), limit=limit)
+        assert found == _plain(queryset, text, limit)
+
+
+@pytest.mark.django_db
+def test_the_range_widens_until_it_reaches_the_oldest_match(articles, monkeypatch):
+    monkeypatch.setattr(search_window, "COMMON", 1.01)
+    oldest = Article.objects.order_by("pk").first()
+    Article.objects.filter(pk=oldest.pk).update(text="webex")
+    found = newest_matches(Article.objects.all(), query_all_languages("webex"), limit=10)
+    assert found == [oldest.pk]
+
+
+@pytest.mark.django_db
+def test_no_rows_no_matches():
+    assert newest_matches(Article.objects.all(), query_all_languages("zoom"), limit=10) == []
+
+
+@pytest.mark.django_db
+def test_the_planner_settings_are_restored(articles, monkeypatch):
+    monkeypatch.setattr(search_window, "COMMON", 1.01)
+    with transaction.atomic(), connection.cursor() as cursor:
+        newest_matches(Article.objects.all(), query_all_languages("zoom"), limit=3)
+        cursor.execute(
+            "SELECT current_setting('enable_indexscan'), current_setting('enable_seqscan')"
+        )
+        assert cursor.fetchone() == ("on", "on")
