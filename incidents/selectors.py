@@ -2,7 +2,7 @@
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchRank
-from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Cast, JSONObject
 
 from incidents.models import (
@@ -15,7 +15,7 @@ from incidents.models import (
     TimelineEvent,
 )
 from incidents.search import query_all_languages
-from incidents.search_window import newest_matches
+from incidents.search_window import among, newest_matches
 
 
 def incident_list() -> QuerySet[Incident]:
@@ -41,7 +41,10 @@ def incident_list() -> QuerySet[Incident]:
         organization_roles=ArraySubquery(
             roles.values(json=JSONObject(organization="organization__slug", role="role"))
         ),
-        merged_into_slug=F("merged_into__slug"),
+        # A subquery, not a join: a count or a search over the list's ids never evaluates it.
+        merged_into_slug=Subquery(
+            Incident.objects.filter(pk=OuterRef("merged_into_id")).values("slug")
+        ),
     )
 
 
@@ -98,13 +101,30 @@ def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:
     return _timeline_events().filter(incident=incident)
 
 
+# How many of the newest matches a search ranks (see incidents.search_window).
+INCIDENT_RANK_WINDOW = 1000
+ARTICLE_RANK_WINDOW = 1000
+
+
 def incidents_search(queryset: QuerySet[Incident], *, text: str) -> QuerySet[Incident]:
-    """Incidents whose title, summary or timeline match ``text``, annotated with ``rank``."""
+    """Incidents whose title, summary or timeline match ``text``, annotated with ``rank``.
+
+    The newest ``INCIDENT_RANK_WINDOW`` incidents matching by title or summary, and those of
+    the newest as many matching timeline events, among what the other filters keep.
+    """
     query = query_all_languages(text)
-    in_timeline = TimelineEvent.objects.filter(search_vector=query).values("incident_id")
-    return queryset.filter(Q(search_vector=query) | Q(pk__in=in_timeline)).annotate(
-        rank=_rank(query)
+    events = TimelineEvent.objects.all()
+    if queryset.query.has_filters():
+        events = events.filter(incident__in=queryset.values("pk"))
+    newest_events = newest_matches(events, query, limit=INCIDENT_RANK_WINDOW)
+    candidates = set(newest_matches(queryset, query, limit=INCIDENT_RANK_WINDOW))
+    # As one list of ids: `pk IN (...) OR pk IN (subquery)` would read every incident.
+    candidates.update(
+        TimelineEvent.objects.filter(pk__in=newest_events)
+        .order_by()
+        .values_list("incident_id", flat=True)
     )
+    return queryset.filter(among(candidates)).annotate(rank=_rank(query))
 
 
 def _rank(query) -> Cast:
@@ -113,10 +133,6 @@ def _rank(query) -> Cast:
     return Cast(
         SearchRank(F("search_vector"), query), DecimalField(max_digits=12, decimal_places=8)
     )
-
-
-# How many of the newest matching articles a search ranks.
-ARTICLE_RANK_WINDOW = 1000
 
 
 def articles_search(queryset: QuerySet[Article], *, text: str) -> QuerySet[Article]:
@@ -128,4 +144,4 @@ def articles_search(queryset: QuerySet[Article], *, text: str) -> QuerySet[Artic
     """
     query = query_all_languages(text)
     newest = newest_matches(queryset, query, limit=ARTICLE_RANK_WINDOW)
-    return queryset.filter(pk__in=newest).annotate(rank=_rank(query))
+    return queryset.filter(among(newest)).annotate(rank=_rank(query))

@@ -55,7 +55,13 @@ class IncidentFilter(filters.FilterSet):
         fields: list[str] = []
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return selectors.incidents_search(queryset, text=value)
+        return queryset  # applied last, in filter_queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        # The search goes last: it ranks the newest matches among what the other filters keep.
+        queryset = super().filter_queryset(queryset)
+        text = self.form.cleaned_data.get("q")
+        return selectors.incidents_search(queryset, text=text) if text else queryset
 
     def filter_platforms(self, queryset: QuerySet, name: str, value: list) -> QuerySet:
         if not value:  # an empty choice arrives as an empty queryset, not as no value

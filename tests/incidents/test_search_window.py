@@ -56,3 +56,15 @@ def test_the_planner_settings_are_restored(articles, monkeypatch):
             "SELECT current_setting('enable_indexscan'), current_setting('enable_seqscan')"
         )
         assert cursor.fetchone() == ("on", "on")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", [3, 7, 14])
+def test_matches_found_across_several_ranges_come_newest_first_once(articles, monkeypatch, limit):
+    # An estimate that every row matches makes the first range narrow: the rest come from older
+    # ranges, each read once.
+    monkeypatch.setattr(search_window, "COMMON", 1.01)
+    monkeypatch.setattr(search_window, "_estimated_rows", lambda queryset: 40.0)
+    found = newest_matches(Article.objects.all(), query_all_languages("zoom"), limit=limit)
+    assert found == _plain(Article.objects.all(), "zoom", limit)
+    assert len(found) == len(set(found)) == limit

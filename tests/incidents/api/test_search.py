@@ -104,3 +104,24 @@ def test_a_query_of_stop_words_only_matches_nothing(as_viewer):
     ArticleFactory(language="en", title="Zoom", text="Zoom meetings.")
     assert _titles(as_viewer, "/api/v1/articles/", "zoom") == ["Zoom"]
     assert as_viewer.get("/api/v1/articles/", {"q": "   "}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_incident_search_ranks_the_newest_matches_among_the_filtered(as_viewer, monkeypatch):
+    from incidents import selectors
+
+    monkeypatch.setattr(selectors, "INCIDENT_RANK_WINDOW", 1)
+    old = IncidentFactory(title="Classroom intrusions", summary="x", status="confirmed")
+    new = IncidentFactory(title="Classroom outage", summary="y")
+    in_timeline = IncidentFactory(title="Other", summary="z", status="confirmed")
+    TimelineEventFactory(incident=in_timeline, description="Intruders disrupted a classroom.")
+    TimelineEventFactory(incident=new, description="A classroom again.")
+
+    def slugs(**params) -> set[str]:
+        response = as_viewer.get("/api/v1/incidents/", {"q": "classroom", **params})
+        return {row["slug"] for row in response.json()["results"]}
+
+    # The newest by title or summary, and the incident of the newest matching event.
+    assert slugs() == {new.slug}
+    # Filters apply first: the window then holds older matches.
+    assert slugs(status="confirmed") == {old.slug, in_timeline.slug}
