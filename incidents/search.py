@@ -8,11 +8,17 @@ configuration and the distinct results OR-ed, so "gebruiker" finds a Dutch text 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchVector,
+    SearchVectorExact,
+    SearchVectorField,
+)
 from django.db import connection
-from django.db.models import Case, When
+from django.db.models import Case, F, Func, Q, When
 from django.db.models.expressions import Expression
 
 # ISO 639-1 -> PostgreSQL text search configuration.
@@ -75,18 +81,85 @@ def query_all_languages(text: str) -> SearchQuery:
     the planner think it matches ten times as many rows (and scan the table instead of the
     index).
     """
-    return TsQuery(_readings(text))
+    return TsQuery(" | ".join(f"( {reading} )" for reading in _readings(text)))
+
+
+class Bigrams(Func):
+    """The pairs of adjacent words of a search vector, as lexemes ('waiting room' -> 'wait room').
+
+    A phrase search checks word positions in each candidate's vector, outside the index; the
+    index of bigrams (``article_phrase_idx``) finds the rows that hold every pair of a phrase
+    first, so that few are checked. The SQL function is created by migration 0008.
+    """
+
+    function = "vcwatch_bigrams"
+    output_field = SearchVectorField()
+
+
+def article_matching(text: str) -> Q:
+    """Articles whose search vector matches ``text``; a phrase first narrowed by its bigrams.
+
+    An exclusion (``-word``) is read in each article's own language only: OR-ed with the
+    readings of other languages it would let through an article holding the word as its own
+    language stems it ("teams" is 'team' in English, which the unstemmed reading does not
+    exclude).
+    """
+    if any("!" in reading for reading in _readings(text)):
+        return _in_own_language(text)
+    matching = Q(search_vector=query_all_languages(text))
+    pairs = _bigram_query(_readings(text))
+    if pairs is None:
+        return matching
+    return matching & Q(SearchVectorExact(Bigrams(F("search_vector")), TsQuery(pairs)))
+
+
+def _in_own_language(text: str) -> Q:
+    by_config = _readings_by_config(text)
+    arms = [(Q(language=code), by_config.get(config)) for code, config in CONFIGS.items()] + [
+        (~Q(language__in=list(CONFIGS)), by_config.get(FALLBACK))
+    ]
+    matching = Q(pk__in=[])  # no reading in any language: nothing matches
+    for rows, reading in arms:
+        if reading:
+            matching |= rows & Q(search_vector=TsQuery(reading))
+    return matching
+
+
+# A pair of adjacent words in a tsquery's text: 'a' <-> 'b' (quotes doubled inside a lexeme).
+_PAIR = re.compile(r"'((?:[^']|'')+)' <-> (?='((?:[^']|'')+)')")
+
+
+def _bigram_query(readings: tuple[str, ...]) -> str | None:
+    """What every match must hold as bigrams, or None when that says nothing.
+
+    Only for readings that are conjunctions (an OR or a NOT could be met without the pair), and
+    only when every reading has a pair: a reading without one matches rows without bigrams.
+    """
+    alternatives = []
+    for reading in readings:
+        pairs = _PAIR.findall(reading)
+        if not pairs or "|" in reading or "!" in reading:
+            return None
+        alternatives.append(" & ".join(f"'{first} {second}'" for first, second in pairs))
+    if not alternatives:
+        return None
+    return " | ".join(f"( {alternative} )" for alternative in alternatives)
+
+
+def _readings(text: str) -> tuple[str, ...]:
+    """The distinct readings of ``text`` that keep a word (none: only stop words, or nothing;
+    the empty query then matches nothing)."""
+    return tuple(sorted(set(_readings_by_config(text).values())))
 
 
 @lru_cache(maxsize=4096)
-def _readings(text: str) -> str:
+def _readings_by_config(text: str) -> dict[str, str]:
+    """Configuration -> ``text`` read with it, for the configurations where it keeps a word."""
     configs = [*CONFIGS.values(), FALLBACK]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT q::text FROM unnest(%s::regconfig[]) AS c,"
-            " websearch_to_tsquery(c, %s) AS q WHERE numnode(q) > 0 ORDER BY 1",
+            "SELECT c::text, q::text FROM unnest(%s::regconfig[]) AS c,"
+            " websearch_to_tsquery(c, %s) AS q WHERE numnode(q) > 0",
             [configs, text],
         )
-        readings = [row[0] for row in cursor.fetchall()]
-    # An empty tsquery (only stop words, or nothing) matches nothing, as it should.
-    return " | ".join(f"( {reading} )" for reading in readings)
+        return dict(cursor.fetchall())

@@ -19,7 +19,6 @@ import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -29,10 +28,10 @@ COMMON = 0.2
 FEW = 4
 
 
-def newest_matches(queryset: QuerySet, query: SearchQuery, *, limit: int) -> list[int]:
-    """The ids of the newest ``limit`` rows of ``queryset`` whose search vector matches."""
+def newest_matches(queryset: QuerySet, condition: Q, *, limit: int) -> list[int]:
+    """The ids of the newest ``limit`` rows of ``queryset`` that meet a full-text ``condition``."""
     rows = queryset.order_by().values("pk")  # what the filters keep, not what a page shows
-    matching = rows.filter(search_vector=query)
+    matching = rows.filter(condition)
     bounds = rows.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["high"] is None:
         return []

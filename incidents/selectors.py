@@ -2,7 +2,7 @@
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchRank
-from django.db.models import DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, JSONObject
 
 from incidents.models import (
@@ -14,7 +14,7 @@ from incidents.models import (
     Tag,
     TimelineEvent,
 )
-from incidents.search import query_all_languages
+from incidents.search import article_matching, query_all_languages
 from incidents.search_window import among, newest_matches
 
 
@@ -116,8 +116,9 @@ def incidents_search(queryset: QuerySet[Incident], *, text: str) -> QuerySet[Inc
     events = TimelineEvent.objects.all()
     if queryset.query.has_filters():
         events = events.filter(incident__in=queryset.values("pk"))
-    newest_events = newest_matches(events, query, limit=INCIDENT_RANK_WINDOW)
-    candidates = set(newest_matches(queryset, query, limit=INCIDENT_RANK_WINDOW))
+    matching = Q(search_vector=query)
+    newest_events = newest_matches(events, matching, limit=INCIDENT_RANK_WINDOW)
+    candidates = set(newest_matches(queryset, matching, limit=INCIDENT_RANK_WINDOW))
     # As one list of ids: `pk IN (...) OR pk IN (subquery)` would read every incident.
     candidates.update(
         TimelineEvent.objects.filter(pk__in=newest_events)
@@ -142,6 +143,5 @@ def articles_search(queryset: QuerySet[Article], *, text: str) -> QuerySet[Artic
     search vector, and a word such as "zoom" is in a good share of a million articles. Filters
     (language, publication dates) narrow the candidates, and so reach older articles.
     """
-    query = query_all_languages(text)
-    newest = newest_matches(queryset, query, limit=ARTICLE_RANK_WINDOW)
-    return queryset.filter(among(newest)).annotate(rank=_rank(query))
+    newest = newest_matches(queryset, article_matching(text), limit=ARTICLE_RANK_WINDOW)
+    return queryset.filter(among(newest)).annotate(rank=_rank(query_all_languages(text)))

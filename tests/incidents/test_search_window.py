@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Q
 
 from incidents import search_window
 from incidents.models import Article
@@ -29,7 +30,7 @@ def articles(db):
 def test_both_plans_find_the_newest_matches(articles, monkeypatch, common, limit, text):
     monkeypatch.setattr(search_window, "COMMON", common)
     for queryset in (Article.objects.all(), Article.objects.filter(language="nl")):
-        found = newest_matches(queryset, query_all_languages(text), limit=limit)
+        found = newest_matches(queryset, Q(search_vector=query_all_languages(text)), limit=limit)
         assert found == _plain(queryset, text, limit)
 
 
@@ -38,20 +39,27 @@ def test_the_range_widens_until_it_reaches_the_oldest_match(articles, monkeypatc
     monkeypatch.setattr(search_window, "COMMON", 1.01)
     oldest = Article.objects.order_by("pk").first()
     Article.objects.filter(pk=oldest.pk).update(text="webex")
-    found = newest_matches(Article.objects.all(), query_all_languages("webex"), limit=10)
+    found = newest_matches(
+        Article.objects.all(), Q(search_vector=query_all_languages("webex")), limit=10
+    )
     assert found == [oldest.pk]
 
 
 @pytest.mark.django_db
 def test_no_rows_no_matches():
-    assert newest_matches(Article.objects.all(), query_all_languages("zoom"), limit=10) == []
+    assert (
+        newest_matches(
+            Article.objects.all(), Q(search_vector=query_all_languages("zoom")), limit=10
+        )
+        == []
+    )
 
 
 @pytest.mark.django_db
 def test_the_planner_settings_are_restored(articles, monkeypatch):
     monkeypatch.setattr(search_window, "COMMON", 1.01)
     with transaction.atomic(), connection.cursor() as cursor:
-        newest_matches(Article.objects.all(), query_all_languages("zoom"), limit=3)
+        newest_matches(Article.objects.all(), Q(search_vector=query_all_languages("zoom")), limit=3)
         cursor.execute(
             "SELECT current_setting('enable_indexscan'), current_setting('enable_seqscan')"
         )
@@ -65,6 +73,8 @@ def test_matches_found_across_several_ranges_come_newest_first_once(articles, mo
     # ranges, each read once.
     monkeypatch.setattr(search_window, "COMMON", 1.01)
     monkeypatch.setattr(search_window, "_estimated_rows", lambda queryset: 40.0)
-    found = newest_matches(Article.objects.all(), query_all_languages("zoom"), limit=limit)
+    found = newest_matches(
+        Article.objects.all(), Q(search_vector=query_all_languages("zoom")), limit=limit
+    )
     assert found == _plain(Article.objects.all(), "zoom", limit)
     assert len(found) == len(set(found)) == limit
