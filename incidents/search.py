@@ -8,17 +8,11 @@ configuration and the distinct results OR-ed, so "gebruiker" finds a Dutch text 
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchVector,
-    SearchVectorExact,
-    SearchVectorField,
-)
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Case, F, Func, Q, When
+from django.db.models import Case, Q, When
 from django.db.models.expressions import Expression
 
 # ISO 639-1 -> PostgreSQL text search configuration.
@@ -84,66 +78,31 @@ def query_all_languages(text: str) -> SearchQuery:
     return TsQuery(" | ".join(f"( {reading} )" for reading in _readings(text)))
 
 
-class Bigrams(Func):
-    """The pairs of adjacent words of a search vector, as lexemes ('waiting room' -> 'wait room').
-
-    A phrase search checks word positions in each candidate's vector, outside the index; the
-    index of bigrams (``article_phrase_idx``) finds the rows that hold every pair of a phrase
-    first, so that few are checked. The SQL function is created by migration 0008.
-    """
-
-    function = "vcwatch_bigrams"
-    output_field = SearchVectorField()
-
-
 def article_matching(text: str) -> Q:
-    """Articles whose search vector matches ``text``; a phrase first narrowed by its bigrams.
+    """Articles whose search vector matches ``text``.
 
     An exclusion (``-word``) is read in each article's own language only: OR-ed with the
     readings of other languages it would let through an article holding the word as its own
     language stems it ("teams" is 'team' in English, which the unstemmed reading does not
     exclude).
     """
-    if any("!" in reading for reading in _readings(text)):
-        return _in_own_language(text)
-    matching = Q(search_vector=query_all_languages(text))
-    pairs = _bigram_query(_readings(text))
-    if pairs is None:
-        return matching
-    return matching & Q(SearchVectorExact(Bigrams(F("search_vector")), TsQuery(pairs)))
-
-
-def _in_own_language(text: str) -> Q:
+    if not any("!" in reading for reading in _readings(text)):
+        return Q(search_vector=query_all_languages(text))
     by_config = _readings_by_config(text)
-    arms = [(Q(language=code), by_config.get(config)) for code, config in CONFIGS.items()] + [
-        (~Q(language__in=list(CONFIGS)), by_config.get(FALLBACK))
-    ]
+    # The languages that read the query alike, together: one index scan per distinct reading.
+    languages: dict[str, Q] = {}
+    for code, config in CONFIGS.items():
+        if config in by_config:
+            reading = by_config[config]
+            languages[reading] = languages.get(reading, Q(pk__in=[])) | Q(language=code)
+    if FALLBACK in by_config:
+        reading = by_config[FALLBACK]
+        others = ~Q(language__in=list(CONFIGS))
+        languages[reading] = languages.get(reading, Q(pk__in=[])) | others
     matching = Q(pk__in=[])  # no reading in any language: nothing matches
-    for rows, reading in arms:
-        if reading:
-            matching |= rows & Q(search_vector=TsQuery(reading))
+    for reading, rows in languages.items():
+        matching |= rows & Q(search_vector=TsQuery(reading))
     return matching
-
-
-# A pair of adjacent words in a tsquery's text: 'a' <-> 'b' (quotes doubled inside a lexeme).
-_PAIR = re.compile(r"'((?:[^']|'')+)' <-> (?='((?:[^']|'')+)')")
-
-
-def _bigram_query(readings: tuple[str, ...]) -> str | None:
-    """What every match must hold as bigrams, or None when that says nothing.
-
-    Only for readings that are conjunctions (an OR or a NOT could be met without the pair), and
-    only when every reading has a pair: a reading without one matches rows without bigrams.
-    """
-    alternatives = []
-    for reading in readings:
-        pairs = _PAIR.findall(reading)
-        if not pairs or "|" in reading or "!" in reading:
-            return None
-        alternatives.append(" & ".join(f"'{first} {second}'" for first, second in pairs))
-    if not alternatives:
-        return None
-    return " | ".join(f"( {alternative} )" for alternative in alternatives)
 
 
 def _readings(text: str) -> tuple[str, ...]:

@@ -3,13 +3,12 @@
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F
 
 from incidents.dates import PartialDate, precision_constraints, refuse_future
 from incidents.dates import Precision as DatePrecision
 from incidents.models.fields import actor_field
 from incidents.models.history import tracked
-from incidents.search import Bigrams, language_vector
+from incidents.search import language_vector
 
 
 @tracked(exclude=("updated_at", "search_vector"))
@@ -49,8 +48,6 @@ class Article(models.Model):
             models.Index(fields=["language"], name="article_language_idx"),
             # Full-text search (`q=`).
             GinIndex(fields=["search_vector"], name="article_search_idx"),
-            # Phrase search: the bigrams of the vector (search.Bigrams).
-            GinIndex(Bigrams(F("search_vector")), name="article_phrase_idx"),
         ]
         constraints = [
             models.CheckConstraint(

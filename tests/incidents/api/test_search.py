@@ -135,7 +135,7 @@ def test_a_phrase_matches_the_words_together_not_apart(as_viewer):
     assert set(_titles(as_viewer, "/api/v1/articles/", '"waiting room"')) == {"Together", "Dutch"}
     # Stemmed as words are: "waiting rooms" is the same phrase in English.
     assert "Together" in _titles(as_viewer, "/api/v1/articles/", '"waiting rooms"')
-    # Across a stop word (no adjacent pair to look up), and beside other words.
+    # Across a stop word, and beside other words.
     assert _titles(as_viewer, "/api/v1/articles/", '"enable the waiting"') == ["Together"]
     assert _titles(as_viewer, "/api/v1/articles/", '"waiting room" hosts') == ["Together"]
     assert set(_titles(as_viewer, "/api/v1/articles/", '"waiting room" or full')) == {
@@ -144,43 +144,6 @@ def test_a_phrase_matches_the_words_together_not_apart(as_viewer):
         "Dutch",
     }
     assert _titles(as_viewer, "/api/v1/articles/", 'room -"waiting room"') == ["Apart"]
-
-
-@pytest.mark.parametrize(
-    ("readings", "expected"),
-    [
-        (("'wait' <-> 'room'",), "( 'wait room' )"),
-        (("'a' <-> 'b' <-> 'c' & 'd'",), "( 'a b' & 'b c' )"),
-        (("'wait' <-> 'room'", "'waiting' <-> 'room'"), "( 'wait room' ) | ( 'waiting room' )"),
-        (("'o''brien' <-> 'said'",), "( 'o''brien said' )"),
-        (("'wait' <-> 'room' | 'full'",), None),  # met by 'full' alone
-        (("'room' & !( 'wait' <-> 'room' )",), None),
-        (("'room' <3> 'council'",), None),  # no adjacent pair
-        (("'wait' <-> 'room'", "'wachtkam'"), None),  # a reading without a pair
-        ((), None),
-    ],
-)
-def test_what_a_phrase_must_hold_as_bigrams(readings, expected):
-    from incidents.search import _bigram_query
-
-    assert _bigram_query(readings) == expected
-
-
-@pytest.mark.django_db
-def test_a_phrase_search_can_use_the_bigram_index():
-    from django.db import connection
-
-    from incidents.models import Article
-    from incidents.search import article_matching
-
-    with connection.cursor() as cursor:
-        # Bitmap scans only, and no word index: the phrase must be found through its bigrams
-        # (the test's transaction rolls the drop back).
-        cursor.execute("DROP INDEX article_search_idx")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
-    plan = Article.objects.filter(article_matching('"waiting room"')).order_by().explain()
-    assert "article_phrase_idx" in plan, plan
 
 
 @pytest.mark.django_db
