@@ -84,7 +84,7 @@ QUERIES = [
 ]
 # Phrases: PostgreSQL checks word positions in each candidate's vector, outside the index.
 PHRASES = ['"waiting room"', '"fbi warning"', '"security update"']
-# Exclusions: read in each article's own language (an index scan per distinct reading).
+# Exclusions: the window from every reading at once, then each article checked in its language.
 EXCLUSIONS = ["phishing -teams", "zoom -encryption", "meeting -school"]
 
 
