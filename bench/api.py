@@ -358,26 +358,18 @@ def _measure(n: int) -> None:
     run("cursor page 1", lambda i: client.get("/api/v1/incidents/"))
     run("cursor page 2000", lambda i: client.get(deep_url))
     run("incident detail", lambda i: client.get(f"/api/v1/incidents/{slugs[i % len(slugs)]}/"))
-    run(
-        "article search, ranked",
-        lambda i: client.get("/api/v1/articles/", {"q": QUERIES[i % len(QUERIES)]}),
-        distinct=len(QUERIES),
+    searches = (
+        ("article search", "/api/v1/articles/", QUERIES),
+        ("article phrase", "/api/v1/articles/", PHRASES),
+        ("article exclusion", "/api/v1/articles/", EXCLUSIONS),
+        ("incident search", "/api/v1/incidents/", QUERIES),
     )
-    run(
-        "article phrase, ranked",
-        lambda i: client.get("/api/v1/articles/", {"q": PHRASES[i % len(PHRASES)]}),
-        distinct=len(PHRASES),
-    )
-    run(
-        "article exclusion, ranked",
-        lambda i: client.get("/api/v1/articles/", {"q": EXCLUSIONS[i % len(EXCLUSIONS)]}),
-        distinct=len(EXCLUSIONS),
-    )
-    run(
-        "incident search, ranked",
-        lambda i: client.get("/api/v1/incidents/", {"q": QUERIES[i % len(QUERIES)]}),
-        distinct=len(QUERIES),
-    )
+    for name, url, texts in searches:
+        run(
+            f"{name}, ranked",
+            lambda i, url=url, texts=texts: client.get(url, {"q": texts[i % len(texts)]}),
+            distinct=len(texts),
+        )
     run(
         "incident create",
         lambda i: client.post(
@@ -387,18 +379,15 @@ def _measure(n: int) -> None:
         ),
     )
 
-    # The same queries as a bare match, newest first, in SQL: the floor for a ranked search.
-    searches = (
-        ("article match", QUERIES),
-        ("article phrase match", PHRASES),
-        ("article exclusion match", EXCLUSIONS),
-    )
-    for name, queries in searches:
+    # The same article queries as a bare match, newest first, in SQL: a ranked search's floor.
+    for name, url, texts in searches:
+        if url != "/api/v1/articles/":
+            continue
         unranked = []
-        for text in queries:
+        for text in texts:
             list(Article.objects.filter(article_matching(text))[:25])
         for i in range(n):
-            matching = article_matching(queries[i % len(queries)])
+            matching = article_matching(texts[i % len(texts)])
             started = time.perf_counter()
             list(Article.objects.filter(matching).order_by("-id")[:25])
             unranked.append((time.perf_counter() - started) * 1000)

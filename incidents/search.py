@@ -8,7 +8,9 @@ configuration and the distinct results OR-ed, so "gebruiker" finds a Dutch text 
 
 from __future__ import annotations
 
-from functools import lru_cache
+import operator
+from collections import defaultdict
+from functools import lru_cache, reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
@@ -79,30 +81,33 @@ def query_all_languages(text: str) -> SearchQuery:
 
 
 def article_matching(text: str) -> Q:
-    """Articles whose search vector matches ``text``.
+    """Articles whose search vector matches ``text``."""
+    matching = Q(search_vector=query_all_languages(text))
+    own_language = exclusions_in_own_language(text)
+    return matching if own_language is None else matching & own_language
 
-    An exclusion (``-word``) is read in each article's own language only: OR-ed with the
-    readings of other languages it would let through an article holding the word as its own
-    language stems it ("teams" is 'team' in English, which the unstemmed reading does not
-    exclude).
+
+def exclusions_in_own_language(text: str) -> Q | None:
+    """With an exclusion (``-word``), the query read in each article's own language; else None.
+
+    OR-ed with the readings of other languages, an exclusion would let through an article
+    holding the word as its own language stems it ("teams" is 'team' in English, which the
+    unstemmed reading does not exclude). Without one, the readings OR-ed decide alone.
     """
-    if not any("!" in reading for reading in _readings(text)):
-        return Q(search_vector=query_all_languages(text))
     by_config = _readings_by_config(text)
-    # The languages that read the query alike, together: one index scan per distinct reading.
-    languages: dict[str, Q] = {}
+    if not any("!" in reading for reading in by_config.values()):
+        return None
+    # The languages that read the query alike, together: one test per distinct reading.
+    languages: dict[str, list[Q]] = defaultdict(list)
     for code, config in CONFIGS.items():
         if config in by_config:
-            reading = by_config[config]
-            languages[reading] = languages.get(reading, Q(pk__in=[])) | Q(language=code)
+            languages[by_config[config]].append(Q(language=code))
     if FALLBACK in by_config:
-        reading = by_config[FALLBACK]
-        others = ~Q(language__in=list(CONFIGS))
-        languages[reading] = languages.get(reading, Q(pk__in=[])) | others
-    matching = Q(pk__in=[])  # no reading in any language: nothing matches
-    for reading, rows in languages.items():
-        matching |= rows & Q(search_vector=TsQuery(reading))
-    return matching
+        languages[by_config[FALLBACK]].append(~Q(language__in=list(CONFIGS)))
+    return reduce(
+        operator.or_,
+        [reduce(operator.or_, rows) & Q(search_vector=TsQuery(r)) for r, rows in languages.items()],
+    )
 
 
 def _readings(text: str) -> tuple[str, ...]:

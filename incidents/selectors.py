@@ -14,7 +14,7 @@ from incidents.models import (
     Tag,
     TimelineEvent,
 )
-from incidents.search import article_matching, query_all_languages
+from incidents.search import exclusions_in_own_language, query_all_languages
 from incidents.search_window import among, newest_matches
 
 
@@ -147,4 +147,8 @@ def articles_search(queryset: QuerySet[Article], *, text: str) -> QuerySet[Artic
     # The window is taken from the readings of every language together (one index scan; with an
     # exclusion, a few more rows than match), then each row checked in its own language.
     newest = newest_matches(queryset, Q(search_vector=query), limit=ARTICLE_RANK_WINDOW)
-    return queryset.filter(among(newest)).filter(article_matching(text)).annotate(rank=_rank(query))
+    window = queryset.filter(among(newest))
+    own_language = exclusions_in_own_language(text)
+    if own_language is not None:
+        window = window.filter(own_language)
+    return window.annotate(rank=_rank(query))

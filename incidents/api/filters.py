@@ -1,24 +1,59 @@
 """Query filters of the API lists (django-filter)."""
 
 import django_filters as filters
+from django.db import models
 from django.db.models import QuerySet
 
 from incidents import selectors
 from incidents.models import Article, Incident, IncidentOrganization, Organization, Platform, Tag
 
 
-class IncidentFilter(filters.FilterSet):
+class LinkedToAny(filters.ModelMultipleChoiceFilter):
+    """Incidents linked (in ``links``, by ``link_field``) to any of the chosen objects.
+
+    Tested as membership in a subquery: a join would repeat an incident per match, and the
+    DISTINCT that undoes it would sort every match before the page is cut.
+    """
+
+    def __init__(self, *, links: type[models.Model], link_field: str, **kwargs) -> None:
+        super().__init__(to_field_name="slug", **kwargs)
+        self.links, self.link_field = links, link_field
+
+    def filter(self, qs: QuerySet, value) -> QuerySet:
+        if not value:  # no choice arrives as an empty queryset, not as None
+            return qs
+        linked = self.links._default_manager.filter(**{f"{self.link_field}__in": value})
+        return qs.filter(pk__in=linked.values("incident_id"))
+
+
+class SearchLast(filters.FilterSet):
+    """``q=`` goes through ``search`` after every other filter: a search ranks the newest
+    matches among what the other filters keep."""
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset  # applied in filter_queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        text = self.form.cleaned_data.get("q")
+        return self.search_selector(queryset, text=text) if text else queryset
+
+    @staticmethod
+    def search_selector(queryset: QuerySet, *, text: str) -> QuerySet:
+        raise NotImplementedError
+
+
+class IncidentFilter(SearchLast):
     q = filters.CharFilter(
         method="search",
         max_length=500,
         help_text="Full-text search in title, summary and timeline; results ranked.",
     )
-    # The to-many filters test membership in a subquery: a join would repeat an incident per
-    # match, and the DISTINCT that undoes it would sort every match before the page is cut.
-    platform = filters.ModelMultipleChoiceFilter(
-        to_field_name="slug",
+    platform = LinkedToAny(
+        field_name="platforms__slug",  # what the schema names; filter() does the work
+        links=Incident.platforms.through,
+        link_field="platform",
         queryset=Platform.objects.all(),
-        method="filter_platforms",
         help_text="Platform slug; repeat for any of several.",
     )
     status = filters.MultipleChoiceFilter(
@@ -30,16 +65,18 @@ class IncidentFilter(filters.FilterSet):
     min_severity = filters.ChoiceFilter(
         choices=Incident.Severity.choices, method="filter_min_severity"
     )
-    organization = filters.ModelMultipleChoiceFilter(
-        to_field_name="slug",
+    organization = LinkedToAny(
+        field_name="organizations__slug",
+        links=IncidentOrganization,
+        link_field="organization",
         queryset=Organization.objects.all(),
-        method="filter_organizations",
         help_text="Organisation slug; repeat for any of several.",
     )
-    tag = filters.ModelMultipleChoiceFilter(
-        to_field_name="slug",
+    tag = LinkedToAny(
+        field_name="tags__slug",
+        links=Incident.tags.through,
+        link_field="tag",
         queryset=Tag.objects.all(),
-        method="filter_tags",
         help_text="Tag slug; repeat for any of several.",
     )
     occurred_after = filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
@@ -54,38 +91,13 @@ class IncidentFilter(filters.FilterSet):
         model = Incident
         fields: list[str] = []
 
-    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset  # applied last, in filter_queryset
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        # The search goes last: it ranks the newest matches among what the other filters keep.
-        queryset = super().filter_queryset(queryset)
-        text = self.form.cleaned_data.get("q")
-        return selectors.incidents_search(queryset, text=text) if text else queryset
-
-    def filter_platforms(self, queryset: QuerySet, name: str, value: list) -> QuerySet:
-        if not value:  # an empty choice arrives as an empty queryset, not as no value
-            return queryset
-        links = Incident.platforms.through.objects.filter(platform__in=value)
-        return queryset.filter(pk__in=links.values("incident_id"))
-
-    def filter_organizations(self, queryset: QuerySet, name: str, value: list) -> QuerySet:
-        if not value:
-            return queryset
-        links = IncidentOrganization.objects.filter(organization__in=value)
-        return queryset.filter(pk__in=links.values("incident_id"))
-
-    def filter_tags(self, queryset: QuerySet, name: str, value: list) -> QuerySet:
-        if not value:
-            return queryset
-        links = Incident.tags.through.objects.filter(tag__in=value)
-        return queryset.filter(pk__in=links.values("incident_id"))
+    search_selector = staticmethod(selectors.incidents_search)
 
     def filter_min_severity(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(severity__in=Incident.Severity.at_least(Incident.Severity(value)))
 
 
-class ArticleFilter(filters.FilterSet):
+class ArticleFilter(SearchLast):
     q = filters.CharFilter(
         method="search",
         max_length=500,
@@ -100,11 +112,4 @@ class ArticleFilter(filters.FilterSet):
         model = Article
         fields: list[str] = []
 
-    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset  # applied last, in filter_queryset
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        # The search goes last: it ranks the newest matches among what the other filters keep.
-        queryset = super().filter_queryset(queryset)
-        text = self.form.cleaned_data.get("q")
-        return selectors.articles_search(queryset, text=text) if text else queryset
+    search_selector = staticmethod(selectors.articles_search)

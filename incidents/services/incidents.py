@@ -79,34 +79,41 @@ def incident_create(
     incident.full_clean(validate_unique=False, exclude=["created_by", "updated_by"])
     with transaction.atomic():
         save_new(incident)
-        # A new incident has no relations yet: add what is given, without reading first.
-        if platforms:
-            incident.platforms.add(*platforms)
-        if tags:
-            incident.tags.add(*tags)
-        IncidentOrganization.objects.bulk_create(
-            IncidentOrganization(incident=incident, organization=org, role=role)
-            for org, role in dict.fromkeys(
-                (org, IncidentOrganization.Role(role).value) for org, role in organizations
-            )
+        _set_relations(
+            incident,
+            platforms=platforms,
+            tags=tags,
+            organizations=organizations,
+            related=related,
+            fresh=True,
         )
-        if related:
-            incident.related.add(*[other for other in related if other.pk != incident.pk])
     return incident
 
 
 def _set_relations(
     incident: Incident,
     *,
+    platforms: Sequence[Platform] | None,
+    tags: Sequence[Tag] | None,
     organizations: Sequence[tuple[Organization, str]] | None,
     related: Sequence[Incident] | None,
+    fresh: bool = False,
 ) -> None:
-    """Replace the incident's organisations (with roles) and related incidents, when given."""
+    """Replace the incident's relations that are given; organisations come with their roles.
+
+    A ``fresh`` incident (just inserted) has none yet: what is given is added without reading
+    what is there first.
+    """
+    for manager, chosen in ((incident.platforms, platforms), (incident.tags, tags)):
+        if chosen is not None:
+            _replace(manager, chosen, fresh=fresh)
     if organizations is not None:
         wanted: set[tuple[int, str]] = {
             (org.pk, IncidentOrganization.Role(role).value) for org, role in organizations
         }
-        current = {(i.organization_id, i.role): i for i in incident.involvements.all()}
+        current = (
+            {} if fresh else {(i.organization_id, i.role): i for i in incident.involvements.all()}
+        )
         for key, involvement in current.items():
             if key not in wanted:
                 involvement.delete()
@@ -117,7 +124,15 @@ def _set_relations(
             ]
         )
     if related is not None:
-        incident.related.set([other for other in related if other.pk != incident.pk])
+        others = [other for other in related if other.pk != incident.pk]
+        _replace(incident.related, others, fresh=fresh)
+
+
+def _replace(manager, chosen: Sequence, *, fresh: bool) -> None:
+    if fresh:
+        manager.add(*chosen)
+    else:
+        manager.set(chosen)
 
 
 def _unique_slug(title: str) -> str:
@@ -148,11 +163,9 @@ def incident_update(*, incident: Incident, updated_by: User | None, **changes) -
     incident.full_clean(validate_unique=False)
     with transaction.atomic():
         incident.save()
-        if platforms is not None:
-            incident.platforms.set(platforms)
-        if tags is not None:
-            incident.tags.set(tags)
-        _set_relations(incident, organizations=organizations, related=related)
+        _set_relations(
+            incident, platforms=platforms, tags=tags, organizations=organizations, related=related
+        )
     return incident
 
 

@@ -1,9 +1,11 @@
 """The role matrix: anonymous 401, outsider 403, Viewer reads, Analyst writes, Admin deletes."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from incidents.models import Incident
 from tests.factories import ArticleFactory, IncidentFactory, PlatformFactory
+from tests.incidents.api.conftest import client_for
 
 
 @pytest.fixture
@@ -94,10 +96,6 @@ def test_catalogue_is_read_only_through_the_api(as_admin, incident):
 
 @pytest.mark.django_db
 def test_a_permission_granted_to_the_user_directly_counts_like_a_roles(outsider, incident):
-    from django.contrib.auth.models import Permission
-
-    from tests.incidents.api.conftest import client_for
-
     client = client_for(outsider)
     assert client.get("/api/v1/incidents/wave/").status_code == 403
     outsider.user_permissions.add(Permission.objects.get(codename="view_incident"))
@@ -107,8 +105,6 @@ def test_a_permission_granted_to_the_user_directly_counts_like_a_roles(outsider,
 
 @pytest.mark.django_db
 def test_leaving_a_role_takes_effect_on_the_next_request(viewer, incident):
-    from tests.incidents.api.conftest import client_for
-
     client = client_for(viewer)
     assert client.get("/api/v1/incidents/wave/").status_code == 200
     viewer.groups.clear()

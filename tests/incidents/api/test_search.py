@@ -2,6 +2,7 @@
 
 import pytest
 
+from incidents import selectors
 from tests.factories import ArticleFactory, IncidentFactory, TimelineEventFactory
 
 
@@ -86,8 +87,6 @@ def test_search_pages_walk_every_match_once(as_viewer):
 
 @pytest.mark.django_db
 def test_search_ranks_the_newest_matches_and_filters_narrow_them_first(as_viewer, monkeypatch):
-    from incidents import selectors
-
     monkeypatch.setattr(selectors, "ARTICLE_RANK_WINDOW", 2)
     old = ArticleFactory(language="nl", title="Zoom oud", text="zoom oud")
     ArticleFactory(language="en", title="Zoom new", text="zoom new")
@@ -99,17 +98,15 @@ def test_search_ranks_the_newest_matches_and_filters_narrow_them_first(as_viewer
 
 
 @pytest.mark.django_db
-def test_a_query_of_stop_words_only_matches_nothing(as_viewer):
-    ArticleFactory(language="en", title="The", text="the and of")
+def test_a_blank_query_is_no_search_and_a_query_without_words_matches_nothing(as_viewer):
+    ArticleFactory(language="en", title="Teams", text="Teams meetings.")
     ArticleFactory(language="en", title="Zoom", text="Zoom meetings.")
-    assert _titles(as_viewer, "/api/v1/articles/", "zoom") == ["Zoom"]
-    assert as_viewer.get("/api/v1/articles/", {"q": "   "}).status_code == 200
+    assert set(_titles(as_viewer, "/api/v1/articles/", "   ")) == {"Teams", "Zoom"}
+    assert _titles(as_viewer, "/api/v1/articles/", "- ::") == []
 
 
 @pytest.mark.django_db
 def test_incident_search_ranks_the_newest_matches_among_the_filtered(as_viewer, monkeypatch):
-    from incidents import selectors
-
     monkeypatch.setattr(selectors, "INCIDENT_RANK_WINDOW", 1)
     old = IncidentFactory(title="Classroom intrusions", summary="x", status="confirmed")
     new = IncidentFactory(title="Classroom outage", summary="y")
