@@ -17,6 +17,8 @@ from django.db import connection
 from django.db.models import Case, Q, When
 from django.db.models.expressions import Expression
 
+from incidents.search_phrases import phrase_narrowing
+
 # ISO 639-1 -> PostgreSQL text search configuration.
 CONFIGS = {
     "da": "danish",
@@ -82,9 +84,17 @@ def query_all_languages(text: str) -> SearchQuery:
 
 def article_matching(text: str) -> Q:
     """Articles whose search vector matches ``text``."""
-    matching = Q(search_vector=query_all_languages(text))
     own_language = exclusions_in_own_language(text)
+    matching = article_candidates(text)
     return matching if own_language is None else matching & own_language
+
+
+def article_candidates(text: str) -> Q:
+    """Articles matching ``text`` in one language or another (``article_matching`` is exact),
+    with a phrase's rows found through the pair index."""
+    matching = Q(search_vector=query_all_languages(text))
+    narrowing = phrase_narrowing(_readings(text))
+    return matching if narrowing is None else matching & narrowing
 
 
 def exclusions_in_own_language(text: str) -> Q | None:

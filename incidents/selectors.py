@@ -14,7 +14,11 @@ from incidents.models import (
     Tag,
     TimelineEvent,
 )
-from incidents.search import exclusions_in_own_language, query_all_languages
+from incidents.search import (
+    article_candidates,
+    exclusions_in_own_language,
+    query_all_languages,
+)
 from incidents.search_window import among, newest_matches
 
 
@@ -146,7 +150,7 @@ def articles_search(queryset: QuerySet[Article], *, text: str) -> QuerySet[Artic
     query = query_all_languages(text)
     # The window is taken from the readings of every language together (one index scan; with an
     # exclusion, a few more rows than match), then each row checked in its own language.
-    newest = newest_matches(queryset, Q(search_vector=query), limit=ARTICLE_RANK_WINDOW)
+    newest = newest_matches(queryset, article_candidates(text), limit=ARTICLE_RANK_WINDOW)
     window = queryset.filter(among(newest))
     own_language = exclusions_in_own_language(text)
     if own_language is not None:

@@ -1,17 +1,32 @@
 """Articles: the news reports and documents every claim in the tracker rests on."""
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import Case
 
 from incidents.dates import PartialDate, precision_constraints, refuse_future
 from incidents.dates import Precision as DatePrecision
 from incidents.models.fields import actor_field
 from incidents.models.history import tracked
 from incidents.search import language_vector
+from incidents.search_phrases import pair_keys
 
 
-@tracked(exclude=("updated_at", "search_vector"))
+def _search_vector() -> Case:
+    return language_vector(language_field="language", fields={"title": "A", "text": "B"})
+
+
+class ArticleManager(models.Manager):
+    """Articles without their search columns, which only PostgreSQL reads: sent to Python, a
+    vector is kilobytes of text per row."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().defer("search_vector", "search_pairs")
+
+
+@tracked(exclude=("updated_at", "search_vector", "search_pairs"))
 class Article(models.Model):
     """A source document, stored once however many incidents it backs."""
 
@@ -29,13 +44,19 @@ class Article(models.Model):
     # sha256 of the normalised text (see incidents.text): the same document is stored once.
     content_hash = models.CharField(max_length=64, unique=True, editable=False)
     search_vector = models.GeneratedField(
-        expression=language_vector(language_field="language", fields={"title": "A", "text": "B"}),
-        output_field=SearchVectorField(),
+        expression=_search_vector(), output_field=SearchVectorField(), db_persist=True
+    )
+    # Keys of the vector's adjacent lexemes, for phrase search (incidents.search_phrases).
+    search_pairs = models.GeneratedField(
+        expression=pair_keys(_search_vector()),
+        output_field=ArrayField(models.IntegerField()),
         db_persist=True,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = actor_field()
+
+    objects = ArticleManager()
 
     class Meta:
         ordering = ["-published_on", "-id"]
@@ -48,6 +69,8 @@ class Article(models.Model):
             models.Index(fields=["language"], name="article_language_idx"),
             # Full-text search (`q=`).
             GinIndex(fields=["search_vector"], name="article_search_idx"),
+            # Phrases (`q="waiting room"`): the rows holding a phrase's adjacent word pairs.
+            GinIndex(fields=["search_pairs"], name="article_phrase_idx"),
         ]
         constraints = [
             models.CheckConstraint(
