@@ -169,6 +169,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- Ingestion --------------------------------------------------------------------------------
+# Lets fetching reach loopback and private networks (a local feed server); metadata never.
+TRACKER_FETCH_ALLOW_PRIVATE = env.bool("TRACKER_FETCH_ALLOW_PRIVATE", default=False)
+
 # --- Email ------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="console://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="vcwatch <vcwatch@localhost>")

@@ -1,0 +1,1 @@
+"""Article ingestion: from a news source's URL to a stored article."""
