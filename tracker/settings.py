@@ -172,6 +172,8 @@ SPECTACULAR_SETTINGS = {
 # --- Ingestion --------------------------------------------------------------------------------
 # Lets fetching reach loopback and private networks (a local feed server); metadata never.
 TRACKER_FETCH_ALLOW_PRIVATE = env.bool("TRACKER_FETCH_ALLOW_PRIVATE", default=False)
+# Off: an article is made from the feed's summary, its page never fetched.
+TRACKER_FETCH_PAGES = env.bool("TRACKER_FETCH_PAGES", default=True)
 
 # --- Email ------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="console://"))

@@ -123,6 +123,12 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return addresses
 
 
+def url_check(url: str) -> None:
+    """Refuse (FetchRefused) a URL that fetching would refuse, resolving its host now; a host
+    that does not resolve is a FetchFailed."""
+    _addresses_check(_target_parse(url))
+
+
 def fetch(
     url: str,
     *,

@@ -2,6 +2,7 @@
 
 from incidents.models.articles import Article
 from incidents.models.catalog import Organization, Platform, Tag
+from incidents.models.feeds import Feed, FeedEntry
 from incidents.models.idempotency import IdempotencyKey
 from incidents.models.incidents import Incident, IncidentOrganization, IncidentSource
 from incidents.models.seeding import SeedMark
@@ -12,6 +13,8 @@ __all__ = [
     "ApiToken",
     "Article",
     "Citation",
+    "Feed",
+    "FeedEntry",
     "IdempotencyKey",
     "Incident",
     "IncidentOrganization",

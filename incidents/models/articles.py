@@ -4,7 +4,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Case
+from django.db.models import Case, F, Q
 
 from incidents.dates import PartialDate, precision_constraints, refuse_future
 from incidents.dates import Precision as DatePrecision
@@ -26,7 +26,7 @@ class ArticleManager(models.Manager):
         return super().get_queryset().defer("search_vector", "search_pairs")
 
 
-@tracked(exclude=("updated_at", "search_vector", "search_pairs"))
+@tracked(exclude=("updated_at", "search_vector", "search_pairs", "signature", "signature_bands"))
 class Article(models.Model):
     """A source document, stored once however many incidents it backs."""
 
@@ -52,6 +52,17 @@ class Article(models.Model):
         output_field=ArrayField(models.IntegerField()),
         db_persist=True,
     )
+    # Ingestion: the MinHash signature of the text and its LSH band keys (incidents.ingestion
+    # .dedupe); the same story on a second site points at the first as its duplicate.
+    signature = ArrayField(models.IntegerField(), null=True, blank=True, editable=False)
+    signature_bands = ArrayField(models.IntegerField(), null=True, blank=True, editable=False)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
+    # Video-conferencing security relevance in [0, 1] and the gazetteer terms behind it; null
+    # for an article not scored (filed by hand).
+    relevance = models.FloatField(null=True, blank=True, editable=False)
+    matched_terms = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = actor_field()
@@ -71,20 +82,35 @@ class Article(models.Model):
             GinIndex(fields=["search_vector"], name="article_search_idx"),
             # Phrases (`q="waiting room"`): the rows holding a phrase's adjacent word pairs.
             GinIndex(fields=["search_pairs"], name="article_phrase_idx"),
+            # Near-duplicates: the articles sharing a band key with a new one (`&&`).
+            GinIndex(fields=["signature_bands"], name="article_signature_bands_idx"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(url__regex=r"^(https?://[^\s]+|urn:[a-z0-9][a-z0-9-]*:\S+)$"),
+                condition=Q(url__regex=r"^(https?://[^\s]+|urn:[a-z0-9][a-z0-9-]*:\S+)$"),
                 name="article_url_is_url_or_urn",
             ),
             models.CheckConstraint(
-                condition=models.Q(language__regex=r"^[a-z]{2}$"), name="article_language_iso639_1"
+                condition=Q(language__regex=r"^[a-z]{2}$"), name="article_language_iso639_1"
             ),
             models.CheckConstraint(
-                condition=models.Q(content_hash__regex=r"^[0-9a-f]{64}$"),
+                condition=Q(content_hash__regex=r"^[0-9a-f]{64}$"),
                 name="article_content_hash_sha256",
             ),
             *precision_constraints("published_on", nullable=True),
+            models.CheckConstraint(
+                condition=Q(relevance__isnull=True) | Q(relevance__gte=0, relevance__lte=1),
+                name="article_relevance_unit_interval",
+            ),
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True) | ~Q(duplicate_of=F("pk")),
+                name="article_not_own_duplicate",
+            ),
+            models.CheckConstraint(
+                condition=Q(signature__isnull=True, signature_bands__isnull=True)
+                | Q(signature__isnull=False, signature_bands__isnull=False),
+                name="article_signature_whole",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,127 @@
+"""Storing a fetched article once: by canonical URL, by content, and as the near-duplicate of a
+story already stored (the same wire story on a second site)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from incidents.dates import Precision
+from incidents.ingestion.dedupe import (
+    near_duplicates,
+    signature_bands,
+    signature_similarity,
+    text_signature,
+)
+from incidents.ingestion.language import language_detect
+from incidents.models import Article
+from incidents.text import content_hash, normalize_text
+
+MAX_TITLE = 500
+MAX_AUTHOR = 300
+MAX_PUBLISHER = 200
+
+
+class Stored(StrEnum):
+    NEW = "new"  # a story not stored before
+    DUPLICATE = "duplicate"  # stored, pointing at the story it repeats
+    KNOWN = "known"  # this URL or this very text was stored already: nothing new stored
+
+
+class NotStorable(Exception):
+    """The document cannot become an article (no text, no language); str() says why."""
+
+
+@dataclass(frozen=True)
+class Ingested:
+    article: Article
+    stored: Stored
+
+
+def article_ingest(
+    *,
+    url: str,
+    title: str,
+    text: str,
+    published: dt.date | None = None,
+    author: str = "",
+    publisher: str = "",
+    language_hint: str | None = None,
+) -> Ingested:
+    """Store a document once, whatever feed or file it came from; safe to run twice at once.
+
+    ``url`` is canonical, or empty for a document without one (it is then known by its text's
+    hash, ``urn:sha256:...``). Raises NotStorable.
+    """
+    text = normalize_text(_storable(text))
+    title = normalize_text(_storable(title))[:MAX_TITLE] or text[:80]
+    if not text:
+        raise NotStorable("the document has no text")
+    digest = content_hash(text)
+    url = url or f"urn:sha256:{digest}"
+    known = (
+        Article.objects.filter(url=url).first()
+        or Article.objects.filter(content_hash=digest).first()
+    )
+    if known is not None:
+        return Ingested(known, Stored.KNOWN)
+    language = language_detect(f"{title}\n{text}") or (language_hint or None)
+    if not language:
+        raise NotStorable("the language of the text could not be told and no hint was given")
+    signature = text_signature(text)
+    bands = signature_bands(signature) if signature else None
+    original = _original_of(signature, bands) if signature and bands else None
+    today = timezone.now().date()
+    article = Article(
+        url=url,
+        title=title,
+        text=text,
+        content_hash=digest,
+        language=language,
+        author=normalize_text(_storable(author))[:MAX_AUTHOR],
+        publisher=normalize_text(_storable(publisher))[:MAX_PUBLISHER],
+        published_on=published if published and published <= today else None,
+        published_on_precision=Precision.DAY if published and published <= today else None,
+        signature=signature,
+        signature_bands=bands,
+        duplicate_of_id=original,
+    )
+    try:
+        with transaction.atomic():
+            article.save(force_insert=True)
+    except IntegrityError:
+        # Another worker stored the same URL or text a moment ago: that one stands.
+        known = (
+            Article.objects.filter(url=url).first()
+            or Article.objects.filter(content_hash=digest).first()
+        )
+        if known is None:
+            raise
+        return Ingested(known, Stored.KNOWN)
+    return Ingested(article, Stored.DUPLICATE if original else Stored.NEW)
+
+
+def _original_of(signature: list[int], bands: list[int]) -> int | None:
+    """The first stored story this one repeats: the most similar among those sharing a band
+    key (the originals, not their duplicates), the oldest on a tie."""
+    candidates = (
+        Article.objects.filter(signature_bands__overlap=bands, duplicate_of__isnull=True)
+        .order_by("id")
+        .values_list("id", "signature")[:200]
+    )
+    best: tuple[float, int] | None = None
+    for pk, other in candidates:
+        if other and near_duplicates(signature, other):
+            similarity = signature_similarity(signature, other)
+            if best is None or similarity > best[0]:
+                best = (similarity, pk)
+    return best[1] if best else None
+
+
+def _storable(text: str) -> str:
+    """Without what PostgreSQL text refuses (NUL) or cannot encode (lone surrogates)."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")

@@ -1,0 +1,77 @@
+"""Celery tasks of ingestion: thin wrappers that take ids and call the services.
+
+Beat runs ``feeds_dispatch`` and ``entries_sweep`` (schedules in the admin, django-celery-beat).
+Nothing depends on a message arriving: a feed taken by the dispatcher whose poll message is lost
+is due again when its lease lapses, and an entry whose message is lost is re-queued by the
+sweeper; both services claim their row before working, so a message delivered twice does nothing
+the second time.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from incidents.ingestion.entries import entries_requeue, entry_process
+from incidents.ingestion.polling import LEASE, QUEUED_GRACE, feed_poll, feeds_take_due
+
+# Messages of a dispatch older than this are stale: the feed is due again by then anyway.
+DISPATCH_EXPIRES = int(LEASE.total_seconds())
+
+# Retries of a task whose database was unreachable (the work itself is recorded in the database).
+TRANSIENT = (OperationalError,)
+
+
+@shared_task(name="ingestion.feeds_dispatch", ignore_result=True)
+def feeds_dispatch() -> int:
+    """Queue one poll per due feed; several dispatchers at once take disjoint feeds."""
+    due = feeds_take_due()
+    for feed_id in due:
+        feed_poll_task.apply_async((feed_id,), expires=DISPATCH_EXPIRES)
+    return len(due)
+
+
+@shared_task(
+    name="ingestion.feed_poll",
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def feed_poll_task(feed_id: int) -> None:
+    """Poll one feed, then queue its new entries."""
+    report = feed_poll(feed_id=feed_id)
+    for entry_id in report.new_entries:
+        entry_process_task.delay(entry_id)
+
+
+@shared_task(
+    name="ingestion.entry_process",
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def entry_process_task(entry_id: int) -> None:
+    """Make one entry an article (a second delivery finds it claimed or done)."""
+    entry_process(entry_id=entry_id)
+
+
+@shared_task(name="ingestion.entries_sweep", ignore_result=True)
+def entries_sweep() -> int:
+    """Queue again the entries whose work is overdue (a lost message, a worker that died, a
+    retry's time come)."""
+    due = entries_requeue(grace=QUEUED_GRACE)
+    for entry_id in due:
+        entry_process_task.apply_async((entry_id,), expires=DISPATCH_EXPIRES)
+    return len(due)
