@@ -28,6 +28,8 @@ _ANALYST_WRITES = {
     "citation": ("add", "change", "delete"),
     "incidentsource": ("add", "change", "delete"),
     "incidentorganization": ("add", "change", "delete"),
+    # The triage queue: accept or dismiss a suggested link.
+    "linkcandidate": ("change",),
 }
 _ADMIN_APPS = ("incidents", "pghistory", "auth", "django_celery_beat")
 

@@ -8,6 +8,7 @@ from incidents.models.incidents import Incident, IncidentOrganization, IncidentS
 from incidents.models.seeding import SeedMark
 from incidents.models.timeline import Citation, TimelineEvent
 from incidents.models.tokens import ApiToken
+from incidents.models.triage import GazetteerTerm, LinkCandidate
 
 __all__ = [
     "ApiToken",
@@ -15,10 +16,12 @@ __all__ = [
     "Citation",
     "Feed",
     "FeedEntry",
+    "GazetteerTerm",
     "IdempotencyKey",
     "Incident",
     "IncidentOrganization",
     "IncidentSource",
+    "LinkCandidate",
     "Organization",
     "Platform",
     "SeedMark",

@@ -6,6 +6,7 @@ import pghistory
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import Q
 
 from incidents.dates import PartialDate, precision_constraints, refuse_future
 from incidents.dates import Precision as DatePrecision
@@ -242,11 +243,17 @@ class IncidentSource(models.Model):
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="incident_links")
     linked_at = models.DateTimeField(auto_now_add=True)
     linked_by = actor_field()
+    # How sure the system was, for a link it made on its own; null for a person's link.
+    confidence = models.FloatField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["incident", "linked_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["incident", "article"], name="incident_source_unique"),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__gte=0, confidence__lte=1),
+                name="incident_source_confidence_unit_interval",
+            ),
         ]
 
     def __str__(self) -> str:

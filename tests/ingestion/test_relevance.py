@@ -5,8 +5,8 @@ from itertools import pairwise
 
 import pytest
 
+from incidents.ingestion.default_terms import DEFAULT_TERMS
 from incidents.ingestion.relevance import (
-    DEFAULT_TERMS,
     Gazetteer,
     Match,
     Relevance,
