@@ -17,6 +17,7 @@ from incidents.ingestion.dedupe import (
     signature_similarity,
     text_signature,
 )
+from incidents.ingestion.gazetteer import article_relevance, relevance_fields
 from incidents.ingestion.language import language_detect
 from incidents.models import Article
 from incidents.text import content_hash, normalize_text
@@ -72,6 +73,7 @@ def article_ingest(
     language = language_detect(f"{title}\n{text}") or (language_hint or None)
     if not language:
         raise NotStorable("the language of the text could not be told and no hint was given")
+    relevance = article_relevance(title=title, text=text, language=language)
     signature = text_signature(text)
     bands = signature_bands(signature) if signature else None
     original = _original_of(signature, bands) if signature and bands else None
@@ -89,6 +91,7 @@ def article_ingest(
         signature=signature,
         signature_bands=bands,
         duplicate_of_id=original,
+        **relevance_fields(relevance),
     )
     try:
         with transaction.atomic():
