@@ -64,34 +64,29 @@ class Watchdog:
 # `_new_conn` is urllib3's step between the TCP connect and the TLS handshake: the one place to
 # hand the socket to the watchdog before anything can stall. urllib3 is pinned, and the trickle
 # tests hang past their deadline if the hook moves.
-class WatchedHTTPConnection(HTTPConnection):
+class _Watched:
+    """Hands the socket to the watchdog as soon as it is connected, before TLS or a request."""
+
     def __init__(self, *args: Any, watchdog: Watchdog, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.watchdog = watchdog
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock = super()._new_conn()  # type: ignore[misc]
         self.watchdog.watch(sock)
         return sock
 
     def connect(self) -> None:
-        super().connect()
-        self.watchdog.stream = self.sock
+        super().connect()  # type: ignore[misc]
+        self.watchdog.stream = self.sock  # type: ignore[attr-defined]
 
 
-class WatchedHTTPSConnection(HTTPSConnection):
-    def __init__(self, *args: Any, watchdog: Watchdog, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.watchdog = watchdog
+class WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        self.watchdog.watch(sock)
-        return sock
 
-    def connect(self) -> None:
-        super().connect()
-        self.watchdog.stream = self.sock
+class WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class HTTPPool(HTTPConnectionPool):

@@ -13,19 +13,24 @@ JSON-LD, also loses its tags.
 """
 
 import codecs
-import html
 import re
 from configparser import ConfigParser
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import charset_normalizer
-import nh3
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.settings import Document, use_config
 
 from incidents.ingestion.canonical import url_canonical
+from incidents.ingestion.plaintext import (
+    CONTROL,
+    html_plain,
+    text_cut,
+    text_folded,
+    text_storable,
+)
 from incidents.ingestion.sandbox import (
     SandboxCrashed,
     SandboxFailed,
@@ -79,12 +84,10 @@ _BOMS = (
 _META_CHARSET = re.compile(rb"<meta\b[^>]*?\bcharset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]{1,40})", re.I)
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
 # C0 and C1 controls but tab and newline (carriage returns are turned into newlines first).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # trafilatura's stand-in for a site's name, when the page has none (metadata.META_URL).
 _URL_HOST = re.compile(r"https?://(?:www\.|w[0-9]+\.)?([^/]+)")
 _LANGUAGE = re.compile(r"([a-z]{2})(?:[-_][a-z0-9]{1,8})*")
 # Elements whose content is code, not words: dropped with the tags from metadata.
-_CODE_TAGS = {"script", "style", "iframe", "noscript", "template", "object", "svg", "math"}
 
 
 @dataclass(frozen=True)
@@ -129,15 +132,15 @@ def page_extract(body: bytes, *, url: str, charset: str | None = None) -> PageCo
     )
     if document is None or isinstance(document, dict):  # a dict only with as_dict=True
         return None
-    title = _cut(_folded(_plain(document.title or "")), MAX_TITLE_CHARS)
+    title = text_cut(text_folded(html_plain(document.title or "")), MAX_TITLE_CHARS)
     text = _paragraphs(document.text or "", title=title)
     if len(text) < MIN_TEXT_CHARS:
         return None
     return PageContent(
         title=title,
         text=text,
-        author=_cut(_folded(_plain(document.author or "")), MAX_AUTHOR_CHARS),
-        publisher=_cut(_folded(_plain(_publisher(document))), MAX_PUBLISHER_CHARS),
+        author=text_cut(text_folded(html_plain(document.author or "")), MAX_AUTHOR_CHARS),
+        publisher=text_cut(text_folded(html_plain(_publisher(document))), MAX_PUBLISHER_CHARS),
         published=_published(document.date),
         language=_language(tree),
         canonical_url=_canonical_url(tree),
@@ -256,21 +259,21 @@ def _meta_encoding(body: bytes) -> str | None:
 def _tree(page: str) -> HtmlElement | None:
     # The text is decoded already: an encoding in an XML declaration would make lxml decode it
     # again from bytes.
-    page = _XML_DECLARATION.sub("", _storable(page), count=1)
+    page = _XML_DECLARATION.sub("", text_storable(page), count=1)
     tree = trafilatura.load_html(page)
     if tree is None:
         return None
     # Character references (&#1;) put back controls that lxml stores but refuses to be given
     # again, as trafilatura does when it rewrites a node's text.
     for node in tree.iter():
-        if node.text and _CONTROL.search(node.text):
-            node.text = _CONTROL.sub("", node.text)
-        if node.tail and _CONTROL.search(node.tail):
-            node.tail = _CONTROL.sub("", node.tail)
+        if node.text and CONTROL.search(node.text):
+            node.text = CONTROL.sub("", node.text)
+        if node.tail and CONTROL.search(node.tail):
+            node.tail = CONTROL.sub("", node.tail)
         if isinstance(node.tag, str):
             for name, value in node.attrib.items():
-                if _CONTROL.search(value):
-                    node.set(name, _CONTROL.sub("", value))
+                if CONTROL.search(value):
+                    node.set(name, CONTROL.sub("", value))
     return tree
 
 
@@ -293,7 +296,7 @@ def _latest_date() -> date:
 
 
 def _paragraphs(text: str, *, title: str) -> str:
-    lines = [_folded(line) for line in _storable(text).split("\n")]
+    lines = [text_folded(line) for line in text_storable(text).split("\n")]
     lines = [line for line in lines if line]
     # trafilatura keeps the headline when it sits inside the article, and drops it when not.
     if lines and lines[0] == title:
@@ -347,7 +350,7 @@ def _canonical_url(tree: HtmlElement) -> str | None:
     ]
     for candidate in candidates:
         try:
-            url = url_canonical(_storable(candidate or ""))
+            url = url_canonical(text_storable(candidate or ""))
         except ValueError:
             continue
         if len(url) <= MAX_URL_CHARS:
@@ -356,25 +359,3 @@ def _canonical_url(tree: HtmlElement) -> str | None:
 
 
 # --- Strings -------------------------------------------------------------------------------------
-
-
-def _storable(text: str) -> str:
-    """Text PostgreSQL stores: no NUL, no lone surrogate, no control but newline and tab."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text)
-
-
-def _plain(fragment: str) -> str:
-    """The text of an HTML fragment: tags gone (code elements with their content), entities
-    decoded."""
-    stripped = nh3.clean(_storable(fragment), tags=set(), clean_content_tags=set(_CODE_TAGS))
-    return _storable(html.unescape(stripped))
-
-
-def _folded(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

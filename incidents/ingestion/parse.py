@@ -29,6 +29,14 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import nh3
 
+from incidents.ingestion.plaintext import (
+    CODE_TAGS,
+    CONTROL,
+    html_plain,
+    text_cut,
+    text_folded,
+    text_storable,
+)
 from incidents.ingestion.sandbox import (
     SandboxCrashed,
     SandboxFailed,
@@ -60,9 +68,6 @@ SUMMARY_ATTRIBUTES: Mapping[str, frozenset[str]] = {"a": frozenset({"href"})}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener"
 # Elements dropped with their content, not unwrapped: their text is code or markup, not prose.
-DROPPED_CONTENT_TAGS = frozenset(
-    {"script", "style", "iframe", "noscript", "template", "object", "svg", "math"}
-)
 
 # feedparser's own knobs, passed per call so that no other user of the module is affected.
 # Links inside summaries are made absolute by nh3's attribute filter, against the base feedparser
@@ -143,8 +148,8 @@ def feed_parse(
         language=_language(feed.get("language")),
         ttl_minutes=_ttl(feed.get("ttl")),
         items=items,
-        error=_storable(_one_line(error)) if error else None,
-        warning=_storable(_one_line(warning)) if warning else None,
+        error=text_storable(_one_line(error)) if error else None,
+        warning=text_storable(_one_line(warning)) if warning else None,
     )
 
 
@@ -199,7 +204,7 @@ def _problem(parsed: Mapping[str, Any]) -> str | None:
     # says nothing about whether the document is a feed.
     if isinstance(exception, feedparser.NonXMLContentType):
         return None
-    return _storable(_one_line(str(exception) or type(exception).__name__))
+    return text_storable(_one_line(str(exception) or type(exception).__name__))
 
 
 def _encoding_problem(parsed: Mapping[str, Any]) -> bool:
@@ -233,14 +238,14 @@ def _item(entry: dict[str, Any], *, base: str) -> FeedItem:
         published=_published(
             dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
         ),
-        author=_cut(_folded(_plain(_string(entry.get("author")))), MAX_AUTHOR_CHARS),
+        author=text_cut(text_folded(html_plain(_string(entry.get("author")))), MAX_AUTHOR_CHARS),
         language=_item_language(entry),
         categories=_categories(entry.get("tags")),
     )
 
 
 def _guid(value: object, *, link: str | None, title: str, summary: str) -> str:
-    guid = _folded(_storable(_string(value)))
+    guid = text_folded(text_storable(_string(value)))
     if len(guid) > MAX_GUID_CHARS:
         # Still stable and unique for the same value, and short enough for an index.
         return "sha256:" + hashlib.sha256(guid.encode()).hexdigest()
@@ -257,7 +262,7 @@ def _summary_html(entry: Mapping[str, Any], *, base: str) -> str:
     if not (isinstance(detail, Mapping) and detail.get("value")):
         contents = entry.get("content") or [{}]
         detail = contents[0] if isinstance(contents[0], Mapping) else {}
-    value = _storable(_string(detail.get("value")))
+    value = text_storable(_string(detail.get("value")))
     base = _string(detail.get("base")) or base
     if detail.get("type") == "text/plain":
         value = html.escape(value).replace("\n", "<br>")
@@ -271,14 +276,14 @@ def _summary_html(entry: Mapping[str, Any], *, base: str) -> str:
     cleaned = nh3.clean(
         value,
         tags=set(SUMMARY_TAGS),
-        clean_content_tags=set(DROPPED_CONTENT_TAGS),
+        clean_content_tags=set(CODE_TAGS),
         attributes={tag: set(names) for tag, names in SUMMARY_ATTRIBUTES.items()},
         attribute_filter=href_absolute,
         link_rel=LINK_REL,
         url_schemes=set(URL_SCHEMES),
         strip_comments=True,
     )
-    return _storable(cleaned).strip()
+    return text_storable(cleaned).strip()
 
 
 # The ends of the block elements SUMMARY_TAGS allows: in nh3's output they carry no attributes.
@@ -286,7 +291,7 @@ _BLOCK_END = re.compile(r"<(?:br|/p|/li|/blockquote|/pre|/ul|/ol)>")
 
 
 def _summary_text(summary_html: str) -> str:
-    text = _plain(_BLOCK_END.sub("\n", summary_html))
+    text = html_plain(_BLOCK_END.sub("\n", summary_html))
     lines = (" ".join(line.split()) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
@@ -318,8 +323,9 @@ def _categories(tags: object) -> tuple[str, ...]:
     for tag in tags if isinstance(tags, list) else ():
         if not isinstance(tag, Mapping):
             continue
-        name = _cut(
-            _folded(_plain(_string(tag.get("term") or tag.get("label")))), MAX_CATEGORY_CHARS
+        name = text_cut(
+            text_folded(html_plain(_string(tag.get("term") or tag.get("label")))),
+            MAX_CATEGORY_CHARS,
         )
         if name:
             names[name] = None
@@ -351,40 +357,15 @@ def _ttl(value: object) -> int | None:
 # --- Strings ------------------------------------------------------------------------------------
 
 # C0 and C1 controls but tab and newline (carriage returns are turned into newlines first).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _storable(text: str) -> str:
-    """Text PostgreSQL stores: no NUL, no lone surrogate, no control but newline and tab."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text)
 
 
 def _string(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _plain(fragment: str) -> str:
-    """The text of an HTML fragment: tags gone (script and style with their content), entities
-    decoded."""
-    stripped = nh3.clean(
-        _storable(fragment), tags=set(), clean_content_tags=set(DROPPED_CONTENT_TAGS)
-    )
-    return _storable(html.unescape(stripped))
-
-
-def _folded(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _title(value: object) -> str:
     # Feeds mislabel text and HTML so often that a title is always read as HTML.
-    return _cut(_folded(_plain(_string(value))), MAX_TITLE_CHARS)
+    return text_cut(text_folded(html_plain(_string(value))), MAX_TITLE_CHARS)
 
 
 def _link(value: object, *, base: str) -> str | None:
@@ -396,7 +377,7 @@ def _link(value: object, *, base: str) -> str | None:
 def _href(value: str, *, base: str) -> str | None:
     """`value` made absolute against `base` if its scheme is allowed, else None."""
     value = value.strip().replace(" ", "%20")
-    if not value or _CONTROL.search(value) or any(char.isspace() for char in value):
+    if not value or CONTROL.search(value) or any(char.isspace() for char in value):
         return None
     try:
         url = urljoin(base, value)
@@ -408,4 +389,4 @@ def _href(value: str, *, base: str) -> str | None:
     if parts.scheme != "mailto" and not parts.hostname:
         return None
     # "HTTP://" is the same URL, but Article's constraint and most comparisons want lower case.
-    return _storable(parts.scheme + url[len(parts.scheme) :])
+    return text_storable(parts.scheme + url[len(parts.scheme) :])

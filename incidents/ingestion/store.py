@@ -19,6 +19,7 @@ from incidents.ingestion.dedupe import (
 )
 from incidents.ingestion.gazetteer import article_relevance, relevance_fields
 from incidents.ingestion.language import language_detect
+from incidents.ingestion.plaintext import text_storable
 from incidents.models import Article
 from incidents.text import content_hash, normalize_text
 
@@ -58,8 +59,8 @@ def article_ingest(
     ``url`` is canonical, or empty for a document without one (it is then known by its text's
     hash, ``urn:sha256:...``). Raises NotStorable.
     """
-    text = normalize_text(_storable(text))
-    title = normalize_text(_storable(title))[:MAX_TITLE] or text[:80]
+    text = normalize_text(text_storable(text))
+    title = normalize_text(text_storable(title))[:MAX_TITLE] or text[:80]
     if not text:
         raise NotStorable("the document has no text")
     digest = content_hash(text)
@@ -84,8 +85,8 @@ def article_ingest(
         text=text,
         content_hash=digest,
         language=language,
-        author=normalize_text(_storable(author))[:MAX_AUTHOR],
-        publisher=normalize_text(_storable(publisher))[:MAX_PUBLISHER],
+        author=normalize_text(text_storable(author))[:MAX_AUTHOR],
+        publisher=normalize_text(text_storable(publisher))[:MAX_PUBLISHER],
         published_on=published if published and published <= today else None,
         published_on_precision=Precision.DAY if published and published <= today else None,
         signature=signature,
@@ -123,8 +124,3 @@ def _original_of(signature: list[int], bands: list[int]) -> int | None:
             if best is None or similarity > best[0]:
                 best = (similarity, pk)
     return best[1] if best else None
-
-
-def _storable(text: str) -> str:
-    """Without what PostgreSQL text refuses (NUL) or cannot encode (lone surrogates)."""
-    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")

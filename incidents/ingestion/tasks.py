@@ -20,6 +20,19 @@ DISPATCH_EXPIRES = int(LEASE.total_seconds())
 
 # Retries of a task whose database was unreachable (the work itself is recorded in the database).
 TRANSIENT = (OperationalError,)
+# The tasks that do the work: acknowledged once done (redelivered if the worker dies), retried
+# with backoff and jitter, bounded in time.
+WORK = {
+    "ignore_result": True,
+    "acks_late": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "soft_time_limit": 120,
+    "time_limit": 180,
+}
 
 
 @shared_task(name="ingestion.feeds_dispatch", ignore_result=True)
@@ -31,18 +44,7 @@ def feeds_dispatch() -> int:
     return len(due)
 
 
-@shared_task(
-    name="ingestion.feed_poll",
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-    soft_time_limit=120,
-    time_limit=180,
-)
+@shared_task(name="ingestion.feed_poll", **WORK)
 def feed_poll_task(feed_id: int) -> None:
     """Poll one feed, then queue its new entries."""
     report = feed_poll(feed_id=feed_id)
@@ -50,18 +52,7 @@ def feed_poll_task(feed_id: int) -> None:
         entry_process_task.delay(entry_id)
 
 
-@shared_task(
-    name="ingestion.entry_process",
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-    soft_time_limit=120,
-    time_limit=180,
-)
+@shared_task(name="ingestion.entry_process", **WORK)
 def entry_process_task(entry_id: int) -> None:
     """Make one entry an article (a second delivery finds it claimed or done)."""
     entry_process(entry_id=entry_id)
