@@ -34,6 +34,7 @@ MAX_BACKOFF = timedelta(seconds=MAX_POLL_INTERVAL)
 # The interval is half the typical gap between items, so a new item waits half a gap on average.
 INTERVAL_SHARE_OF_GAP = 0.5
 RECENT_ITEMS = 20
+MAX_URL = 2048  # FeedEntry.url, like Article.url
 # A new entry is left to the message its poll sends for this long before the sweeper queues it.
 QUEUED_GRACE = timedelta(minutes=15)
 
@@ -185,6 +186,8 @@ def _entry(feed: Feed, item: FeedItem, feed_language: str | None) -> FeedEntry:
         url = url_canonical(item.link) if item.link else ""
     except ValueError:
         url = ""  # a link the tracker cannot follow: the summary stands alone
+    if len(url) > MAX_URL:
+        url = ""  # longer than any article URL is stored: known by its GUID and text only
     return FeedEntry(
         feed=feed,
         guid=hashlib.sha256(item.guid.encode("utf-8")).hexdigest(),

@@ -222,6 +222,19 @@ def test_backoff_doubles_and_is_capped(feed_server):
 
 
 @pytest.mark.django_db
+def test_an_item_with_an_overlong_link_is_taken_without_it(feed_server):
+    long_path = "/story?" + "a" * 3000
+    _serve_feed(feed_server, "/feed.xml", _rss(feed_server, [("Zoom", long_path, "g-1", None)]))
+    feed = _feed(feed_server)
+
+    report = feed_poll(feed_id=feed.pk)
+
+    assert not report.error
+    (entry,) = FeedEntry.objects.filter(pk__in=report.new_entries)
+    assert entry.url == ""
+
+
+@pytest.mark.django_db
 def test_a_malformed_feed_is_recorded_as_its_error(feed_server):
     feed_server.routes["/feed.xml"] = lambda h: respond(
         h, 200, b"<html><body>not a feed", {"Content-Type": "text/html"}
