@@ -8,8 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from incidents.ingestion.canonical import url_canonical
-from incidents.ingestion.fetch import FetchError, url_check
+from incidents.ingestion.feeds import feed_url_check
 from incidents.models import Feed, FeedEntry, GazetteerTerm
 
 
@@ -21,11 +20,9 @@ class FeedForm(forms.ModelForm):
     def clean_url(self) -> str:
         # The same check as `manage.py feeds add`: a URL fetching would refuse is refused here.
         try:
-            url = url_canonical(self.cleaned_data["url"].strip())
-            url_check(url)
-        except (ValueError, FetchError) as error:
+            return feed_url_check(self.cleaned_data["url"])
+        except ValueError as error:
             raise ValidationError(str(error)) from None
-        return url
 
 
 @admin.register(Feed)

@@ -99,15 +99,6 @@ def url_canonical(url: str, *, base: str | None = None) -> str:
     return urlunsplit((parts.scheme, netloc, path, _query_canonical(parts.query), ""))
 
 
-def url_is_http(url: str) -> bool:
-    """Whether ``url`` is an absolute http(s) URL that ``url_canonical`` accepts."""
-    try:
-        url_canonical(url)
-    except ValueError:
-        return False
-    return True
-
-
 def _host_canonical(host: str, url: str) -> str:
     """Lowercase, punycode, no trailing dot.
 

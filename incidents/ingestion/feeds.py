@@ -11,6 +11,17 @@ from incidents.models import Feed
 from incidents.services.common import save_new
 
 
+def feed_url_check(url: str) -> str:
+    """The canonical form of a feed URL; ValueError (one line) when it is not http(s) or when
+    fetching would refuse it (a private address, credentials...), its host resolved now."""
+    try:
+        url = url_canonical(url.strip())
+        url_check(url)
+    except FetchError as error:
+        raise ValueError(str(error)) from None
+    return url
+
+
 def feed_create(
     *, url: str, name: str = "", language: str = "", created_by: User | None = None
 ) -> Feed:
@@ -18,9 +29,8 @@ def feed_create(
     is not http(s), that fetching would refuse (a private address, credentials...), or that is
     already a feed."""
     try:
-        url = url_canonical(url.strip())
-        url_check(url)
-    except (ValueError, FetchError) as error:
+        url = feed_url_check(url)
+    except ValueError as error:
         raise ValidationError({"url": [str(error)]}) from None
     language = language.strip().lower()
     if language and not (len(language) == 2 and language.isascii() and language.isalpha()):

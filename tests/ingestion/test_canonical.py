@@ -1,6 +1,6 @@
 import pytest
 
-from incidents.ingestion.canonical import TRACKING_PARAMETERS, url_canonical, url_is_http
+from incidents.ingestion.canonical import TRACKING_PARAMETERS, url_canonical
 
 
 @pytest.mark.parametrize(
@@ -205,18 +205,3 @@ def test_url_canonical_refuses_what_is_not_an_http_article_url(url, base, messag
     with pytest.raises(ValueError, match=message) as refusal:
         url_canonical(url, base=base)
     assert "\n" not in str(refusal.value)
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        pytest.param("https://news.example.com/a", True, id="https"),
-        pytest.param(" HTTP://news.example.com ", True, id="http"),
-        pytest.param("/a", False, id="relative"),
-        pytest.param("ftp://files.example.com/a", False, id="ftp"),
-        pytest.param("https://ann:secret@news.example.com/", False, id="credentials"),
-        pytest.param("", False, id="empty"),
-    ],
-)
-def test_url_is_http_tells_whether_the_url_is_accepted(url, expected):
-    assert url_is_http(url) is expected
