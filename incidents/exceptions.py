@@ -17,3 +17,11 @@ class InvalidTransition(DomainError):
 
 class RecordLocked(DomainError):
     """The record may not be changed this way (a status change, a cited source...)."""
+
+
+class AlreadyDecided(DomainError):
+    """A suggested link was accepted or dismissed already: a decision is made once."""
+
+    def __init__(self, candidate_id: int, status: str):
+        self.candidate_id, self.status = candidate_id, status
+        super().__init__(f"Candidate #{candidate_id} was already {status}.")

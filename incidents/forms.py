@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from incidents.dates import PartialDate
-from incidents.models import Incident
+from incidents.models import Incident, Platform, Tag
 
 
 class PartialDateField(forms.Field):
@@ -95,3 +95,25 @@ class TransitionForm(forms.Form):
         if duplicate and cleaned.get("to_status") != Incident.Status.REJECTED:
             self.add_error("to_status", "A duplicate is rejected.")
         return cleaned
+
+
+class DismissForm(forms.Form):
+    """Why the selected suggestions are dismissed (kept on each)."""
+
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class IncidentFromArticleForm(forms.Form):
+    """A new incident filed from an article, as the admin's article page offers it."""
+
+    title = forms.CharField(max_length=200)
+    category = forms.ChoiceField(choices=Incident.Category.choices)
+    severity = forms.ChoiceField(
+        choices=Incident.Severity.choices, initial=Incident.Severity.MEDIUM
+    )
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    occurred_on = PartialDateField(required=False, label="Occurred on")
+    platforms = forms.ModelMultipleChoiceField(
+        queryset=Platform.objects.order_by("name"), required=False
+    )
+    tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), required=False)

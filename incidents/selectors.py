@@ -8,8 +8,11 @@ from django.db.models.functions import Cast, JSONObject
 from incidents.models import (
     Article,
     Citation,
+    Feed,
     Incident,
     IncidentOrganization,
+    IncidentSource,
+    LinkCandidate,
     Platform,
     Tag,
     TimelineEvent,
@@ -156,3 +159,40 @@ def articles_search(queryset: QuerySet[Article], *, text: str) -> QuerySet[Artic
     if own_language is not None:
         window = window.filter(own_language)
     return window.annotate(rank=_rank(query))
+
+
+def article_list() -> QuerySet[Article]:
+    """Articles with the slugs of the incidents they back (``incident_slugs``) and their queued
+    link suggestions (``candidate_rows``), as array subqueries: a page is one query."""
+    links = IncidentSource.objects.filter(article=OuterRef("pk")).order_by("incident__slug")
+    queued = (
+        LinkCandidate.objects.queued().filter(article=OuterRef("pk")).order_by("-confidence", "id")
+    )
+    return Article.objects.annotate(
+        incident_slugs=ArraySubquery(links.values("incident__slug")),
+        candidate_rows=ArraySubquery(
+            queued.values(
+                json=JSONObject(
+                    id="id",
+                    incident="incident__slug",
+                    confidence="confidence",
+                    reasons="reasons",
+                )
+            )
+        ),
+    )
+
+
+# An article's columns a candidate in a list does not show: its text is kilobytes.
+_ARTICLE_BODY = ("text", "search_vector", "search_pairs", "signature", "signature_bands")
+
+
+def candidate_list() -> QuerySet[LinkCandidate]:
+    """Link candidates with their article (its summary), incident and decider, in one query."""
+    return LinkCandidate.objects.select_related("article", "incident", "decided_by").defer(
+        *(f"article__{name}" for name in _ARTICLE_BODY), "incident__search_vector"
+    )
+
+
+def feed_list() -> QuerySet[Feed]:
+    return Feed.objects.order_by("name", "id")

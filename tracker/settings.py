@@ -174,6 +174,13 @@ SPECTACULAR_SETTINGS = {
 TRACKER_FETCH_ALLOW_PRIVATE = env.bool("TRACKER_FETCH_ALLOW_PRIVATE", default=False)
 # Off: an article is made from the feed's summary, its page never fetched.
 TRACKER_FETCH_PAGES = env.bool("TRACKER_FETCH_PAGES", default=True)
+# An article scoring under this relevance is kept but irrelevant: never linked nor suggested
+# (the API's and the admin's `relevant` filters read it too).
+TRACKER_RELEVANCE_MIN = env.float("TRACKER_RELEVANCE_MIN", default=0.3)
+# Link confidences (incidents.ingestion.linking): at AUTO or above the system links an article to
+# an incident; at SUGGEST or above the link waits in the triage queue.
+TRACKER_LINK_AUTO = env.float("TRACKER_LINK_AUTO", default=0.65)
+TRACKER_LINK_SUGGEST = env.float("TRACKER_LINK_SUGGEST", default=0.4)
 
 # --- Email ------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="console://"))

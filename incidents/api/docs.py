@@ -160,3 +160,55 @@ ARTICLE = OpenApiExample(
 LINK = OpenApiExample(
     "Link to an incident", value={"incident": "zoombombing-2020"}, request_only=True
 )
+
+CREATE_INCIDENT = OpenApiExample(
+    "File an incident from an article",
+    value={"category": "intrusion", "severity": "high", "title": "Intruders in a council meeting"},
+    request_only=True,
+)
+
+CANDIDATE_DISMISS = OpenApiExample(
+    "Dismiss a suggestion",
+    value={"reason": "About a different meeting."},
+    request_only=True,
+)
+CANDIDATES_ACCEPT = OpenApiExample(
+    "Accept several suggestions", value={"ids": [12, 15]}, request_only=True
+)
+CANDIDATES_DISMISS = OpenApiExample(
+    "Dismiss several suggestions",
+    value={"ids": [13, 14], "reason": "Earnings news, not an incident."},
+    request_only=True,
+)
+CANDIDATES_DECIDED = OpenApiExample(
+    "One decided now, one decided before",
+    value={"decided": [12], "already_decided": [15], "not_found": []},
+    response_only=True,
+    status_codes=["200"],
+)
+ALREADY_DECIDED = error(
+    "The candidate was accepted or dismissed already; nothing was written.",
+    OpenApiExample(
+        "Already decided",
+        value={"error": "already_decided", "detail": "Candidate #12 was already accepted."},
+    ),
+)
+
+FEED_CREATE = OpenApiExample(
+    "Add a feed",
+    value={"url": "https://www.darkreading.com/rss.xml", "name": "Dark Reading"},
+    request_only=True,
+)
+FEED_PATCH = OpenApiExample("Disable a feed", value={"enabled": False}, request_only=True)
+FEED_URL_REFUSED = error(
+    "Invalid fields, each named in `fields`: a URL that fetching would refuse, or a feed "
+    "already added.",
+    OpenApiExample(
+        "URL refused",
+        value={
+            "error": "invalid",
+            "detail": "The request has invalid fields: url.",
+            "fields": {"url": ["refused: 127.0.0.1 is loopback"]},
+        },
+    ),
+)

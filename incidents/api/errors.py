@@ -14,12 +14,15 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from incidents.exceptions import InvalidTransition, RecordLocked
+from incidents.exceptions import AlreadyDecided, InvalidTransition, RecordLocked
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, InvalidTransition):
         body = {"error": "invalid_transition", "detail": str(exc), "allowed": list(exc.allowed)}
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, AlreadyDecided):
+        body = {"error": "already_decided", "detail": str(exc)}
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, RecordLocked):
         return Response({"error": "locked", "detail": str(exc)}, status=status.HTTP_409_CONFLICT)

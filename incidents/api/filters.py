@@ -5,7 +5,17 @@ from django.db import models
 from django.db.models import QuerySet
 
 from incidents import selectors
-from incidents.models import Article, Incident, IncidentOrganization, Organization, Platform, Tag
+from incidents.models import (
+    Article,
+    Incident,
+    IncidentOrganization,
+    LinkCandidate,
+    Organization,
+    Platform,
+    Tag,
+)
+from incidents.models.articles import ArticleQuerySet
+from incidents.models.triage import LinkCandidateQuerySet
 
 
 class LinkedToAny(filters.ModelMultipleChoiceFilter):
@@ -107,9 +117,52 @@ class ArticleFilter(SearchLast):
     incident = filters.CharFilter(field_name="incidents__slug")
     published_after = filters.DateFilter(field_name="published_on", lookup_expr="gte")
     published_before = filters.DateFilter(field_name="published_on", lookup_expr="lte")
+    relevant = filters.BooleanFilter(
+        method="filter_relevant",
+        help_text="true: relevance at least TRACKER_RELEVANCE_MIN (0.3 by default); false: "
+        "scored under it. Articles not scored match neither.",
+    )
+    linked = filters.BooleanFilter(
+        method="filter_linked", help_text="true: a source of some incident; false: of none."
+    )
+    duplicate = filters.BooleanFilter(
+        field_name="duplicate_of",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="true: a near-duplicate of an earlier article; false: an original.",
+    )
 
     class Meta:
         model = Article
         fields: list[str] = []
 
     search_selector = staticmethod(selectors.articles_search)
+
+    def filter_relevant(self, queryset: ArticleQuerySet, name: str, value: bool) -> QuerySet:
+        return queryset.relevant() if value else queryset.irrelevant()
+
+    def filter_linked(self, queryset: ArticleQuerySet, name: str, value: bool) -> QuerySet:
+        return queryset.linked() if value else queryset.unlinked()
+
+
+class CandidateFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(
+        choices=LinkCandidate.Status.choices,
+        distinct=False,
+        help_text="Repeat for any of several; default: queued only.",
+    )
+    incident = filters.CharFilter(field_name="incident__slug", help_text="The incident's slug.")
+    article = filters.NumberFilter(field_name="article_id", help_text="The article's id.")
+    min_confidence = filters.NumberFilter(
+        field_name="confidence", lookup_expr="gte", help_text="From 0 to 1."
+    )
+
+    class Meta:
+        model = LinkCandidate
+        fields: list[str] = []
+
+    def filter_queryset(self, queryset: LinkCandidateQuerySet) -> QuerySet:
+        # The queue by default: what waits for a decision.
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.queued()
+        return super().filter_queryset(queryset)

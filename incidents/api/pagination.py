@@ -21,9 +21,11 @@ class Cursor(CursorPagination):
     ordering = ("-updated_at", "-id")
     ordering_param = "ordering"
     orderings: tuple[str, ...] = ("-updated_at", "updated_at", "-created_at", "created_at")
+    # Whether the list takes q= (and so orders by -rank).
+    searchable = True
 
     def get_ordering(self, request: Request, queryset: QuerySet, view) -> tuple[str, ...]:
-        searching = "rank" in queryset.query.annotations
+        searching = self.searchable and "rank" in queryset.query.annotations
         choices = (*self.orderings, "-rank") if searching else self.orderings
         requested = request.query_params.get(self.ordering_param)
         if requested is None:
@@ -31,6 +33,8 @@ class Cursor(CursorPagination):
             return ("-rank", "-id") if searching else self.ordering
         if requested not in choices:
             raise ValidationError({self.ordering_param: [f"Choose one of: {', '.join(choices)}."]})
+        if requested == self.ordering[0]:
+            return self.ordering
         return (requested, "-id" if requested.startswith("-") else "id")
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
@@ -41,8 +45,13 @@ class Cursor(CursorPagination):
             "description": (
                 f"Order of the results (default {self.ordering[0]}; with q=, -rank: the best "
                 "match first)."
+                if self.searchable
+                else f"Order of the results (default {self.ordering[0]})."
             ),
-            "schema": {"type": "string", "enum": [*self.orderings, "-rank"]},
+            "schema": {
+                "type": "string",
+                "enum": [*self.orderings, "-rank"] if self.searchable else list(self.orderings),
+            },
         }
         return [*super().get_schema_operation_parameters(view), ordering]
 
@@ -50,3 +59,19 @@ class Cursor(CursorPagination):
 class NewestFirst(Cursor):
     ordering = ("-created_at", "-id")
     orderings = ("-created_at", "created_at")
+
+
+class MostLikelyFirst(Cursor):
+    """The triage queue: the most confident suggestion first (the index candidate_queue_idx)."""
+
+    ordering = ("-confidence", "id")
+    orderings = ("-confidence",)
+    searchable = False
+
+
+class ByName(Cursor):
+    """Feeds, by name (the index feed_name_idx)."""
+
+    ordering = ("name", "id")
+    orderings = ("name",)
+    searchable = False

@@ -30,3 +30,15 @@ class RolePermissions(DjangoModelPermissions):
         if action in action_permissions:
             return request.user.has_perms(action_permissions[action])
         return super().has_permission(request, view)
+
+
+class ManagesModel(RolePermissions):
+    """Reads need the ``change`` permission too: for what only its managers see (feeds, whose
+    addresses and errors are the Admin role's business)."""
+
+    perms_map = {
+        **RolePermissions.perms_map,
+        "GET": ["%(app_label)s.change_%(model_name)s"],
+        "HEAD": ["%(app_label)s.change_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.change_%(model_name)s"],
+    }

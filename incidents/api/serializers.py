@@ -9,14 +9,20 @@ from incidents.api.fields import OptionalURLField, PartialDateField
 from incidents.models import (
     ApiToken,
     Article,
+    Feed,
     Incident,
     IncidentOrganization,
+    LinkCandidate,
     Organization,
     Platform,
     Tag,
     TimelineEvent,
 )
+from incidents.models.feeds import MAX_POLL_INTERVAL, MIN_POLL_INTERVAL
 from incidents.workflow import allowed_transitions
+
+# How many candidates one bulk decision takes.
+BULK_MAX = 500
 
 # --- Catalogue ------------------------------------------------------------------------------
 
@@ -55,8 +61,49 @@ class ArticleSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "url", "title", "publisher", "language", "published_on"]
 
 
+class MatchedTermSerializer(serializers.Serializer):
+    """A gazetteer term found in an article (incidents.ingestion.gazetteer.relevance_fields)."""
+
+    key = serializers.CharField(help_text='What the term stands for: "platform:zoom".')
+    term = serializers.CharField()
+    kind = serializers.CharField(help_text="platform, organization or vocabulary.")
+    count = serializers.IntegerField()
+    in_title = serializers.BooleanField()
+
+
+class ArticleCandidateSerializer(serializers.Serializer):
+    """A queued suggestion to link the article to an incident (see ``candidates/``)."""
+
+    id = serializers.IntegerField(help_text="The candidate's id, for candidates/{id}/accept/.")
+    incident = serializers.CharField(help_text="The incident's slug.")
+    confidence = serializers.FloatField(min_value=0, max_value=1)
+    reasons = serializers.DictField(help_text="Why it was suggested.")
+
+
 class ArticleSerializer(ArticleSummarySerializer):
-    incidents = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    """An article as ``selectors.article_list`` annotates it."""
+
+    incidents = serializers.ListField(
+        child=serializers.CharField(),
+        source="incident_slugs",
+        read_only=True,
+        help_text="Slugs of the incidents the article is a source of.",
+    )
+    candidates = ArticleCandidateSerializer(
+        source="candidate_rows",
+        many=True,
+        read_only=True,
+        help_text="Queued suggestions to link it, most likely first.",
+    )
+    relevance = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="Video-conferencing security relevance in [0, 1]; null when not scored.",
+    )
+    matched_terms = MatchedTermSerializer(many=True, read_only=True)
+    duplicate_of = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The article this one repeats, if any."
+    )
     rank = serializers.FloatField(
         read_only=True, required=False, help_text="Relevance, on a search (q=) only."
     )
@@ -67,7 +114,11 @@ class ArticleSerializer(ArticleSummarySerializer):
             "author",
             "text",
             "content_hash",
+            "relevance",
+            "matched_terms",
+            "duplicate_of",
             "incidents",
+            "candidates",
             "created_at",
             "updated_at",
             "rank",
@@ -86,6 +137,141 @@ class ArticleWriteSerializer(serializers.Serializer):
 
 class IncidentLinkSerializer(serializers.Serializer):
     incident = serializers.SlugRelatedField(slug_field="slug", queryset=Incident.objects.all())
+
+
+class IncidentFromArticleSerializer(serializers.Serializer):
+    title = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Default: the article's."
+    )
+    category = serializers.ChoiceField(choices=Incident.Category.choices)
+    severity = serializers.ChoiceField(choices=Incident.Severity.choices, required=False)
+    summary = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    occurred_on = PartialDateField(required=False, allow_null=True)
+    platforms = serializers.SlugRelatedField(
+        slug_field="slug",
+        many=True,
+        queryset=Platform.objects.all(),
+        required=False,
+        help_text="Default: the platforms the article's relevance score found.",
+    )
+    tags = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Tag.objects.all(), required=False
+    )
+    public = serializers.BooleanField(required=False)
+
+
+# --- Triage ---------------------------------------------------------------------------------
+
+
+class CandidateSerializer(serializers.ModelSerializer):
+    article = ArticleSummarySerializer(read_only=True)
+    incident = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    incident_title = serializers.CharField(source="incident.title", read_only=True)
+    reasons = serializers.DictField(read_only=True, help_text="Why it was suggested.")
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = LinkCandidate
+        fields = [
+            "id",
+            "article",
+            "incident",
+            "incident_title",
+            "confidence",
+            "reasons",
+            "status",
+            "dismiss_reason",
+            "decided_by",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CandidateDismissSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why; kept on the candidate.")
+
+
+class CandidateIdsSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=BULK_MAX,
+        help_text="Candidate ids.",
+    )
+
+    def validate_ids(self, ids: list[int]) -> list[int]:
+        known = set(LinkCandidate.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        unknown = sorted(set(ids) - known)
+        if unknown:
+            raise serializers.ValidationError(
+                "No candidate has the id " + ", ".join(map(str, unknown)) + "."
+            )
+        return ids
+
+
+class CandidatesDismissSerializer(CandidateIdsSerializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why; kept on each candidate.")
+
+
+class TriageReportSerializer(serializers.Serializer):
+    decided = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Candidates decided by this request."
+    )
+    already_decided = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Candidates skipped: decided before."
+    )
+    not_found = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Candidates gone meanwhile (deleted)."
+    )
+
+
+# --- Feeds ----------------------------------------------------------------------------------
+
+
+class FeedSerializer(serializers.ModelSerializer):
+    health = serializers.ChoiceField(choices=Feed.Health.choices, read_only=True)
+
+    class Meta:
+        model = Feed
+        fields = [
+            "id",
+            "url",
+            "name",
+            "language",
+            "enabled",
+            "poll_interval",
+            "health",
+            "next_poll_at",
+            "last_polled_at",
+            "last_success_at",
+            "last_new_item_at",
+            "last_error",
+            "last_error_at",
+            "consecutive_failures",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class FeedWriteSerializer(serializers.Serializer):
+    url = serializers.CharField(
+        max_length=2048, help_text="http(s); checked as fetching checks it, stored canonical."
+    )
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    language = serializers.CharField(
+        max_length=2, required=False, allow_blank=True, help_text="ISO 639-1 hint, or blank."
+    )
+    enabled = serializers.BooleanField(required=False)
+    poll_interval = serializers.IntegerField(
+        min_value=MIN_POLL_INTERVAL,
+        max_value=MAX_POLL_INTERVAL,
+        required=False,
+        help_text="Seconds; adapted to the feed afterwards.",
+    )
 
 
 # --- Timeline -------------------------------------------------------------------------------

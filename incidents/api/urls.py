@@ -4,12 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from incidents.api import views
+from incidents.api import feeds, triage, views
 
 router = SimpleRouter()
 router.register("auth/tokens", views.TokenViewSet, basename="token")  # list, revoke
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("articles", views.ArticleViewSet, basename="article")
+router.register("candidates", triage.CandidateViewSet, basename="candidate")
+router.register("feeds", feeds.FeedViewSet, basename="feed")
 router.register("platforms", views.PlatformViewSet, basename="platform")
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("tags", views.TagViewSet, basename="tag")

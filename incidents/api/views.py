@@ -374,10 +374,16 @@ class ArticleViewSet(
     action_permissions = {
         "link": ["incidents.add_incidentsource"],
         "unlink": ["incidents.delete_incidentsource"],
+        # Files an incident, links the article, dismisses its queued suggestions.
+        "create_incident": [
+            "incidents.add_incident",
+            "incidents.add_incidentsource",
+            "incidents.change_linkcandidate",
+        ],
     }
 
     def get_queryset(self) -> QuerySet[Article]:
-        return Article.objects.prefetch_related("incidents")
+        return selectors.article_list()
 
     def get_serializer_class(self):
         return s.ArticleSerializer
@@ -419,3 +425,23 @@ class ArticleViewSet(
         incident = form.validated_data["incident"]
         service(incident=incident, article=article, **{actor_name: acting_user(request)})
         return Response(s.ArticleSerializer(self.get_queryset().get(pk=article.pk)).data)
+
+    @extend_schema(
+        request=s.IncidentFromArticleSerializer,
+        responses={201: s.IncidentDetailSerializer, 400: docs.INVALID, 404: docs.NOT_FOUND},
+        examples=[docs.CREATE_INCIDENT],
+    )
+    @action(detail=True, methods=["post"], url_path="create-incident")
+    def create_incident(self, request: Request, pk: str) -> Response:
+        """File a new incident with this article as its source; its queued suggestions are
+        dismissed (the article is about the new incident, not those suggested)."""
+        article = self.get_object()
+        form = s.IncidentFromArticleSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        incident = services.incident_from_article(
+            article=article, actor=acting_user(request), **_incident_fields(form.validated_data)
+        )
+        fresh = selectors.incident_detail().get(pk=incident.pk)
+        response = Response(s.IncidentDetailSerializer(fresh).data, status=status.HTTP_201_CREATED)
+        response["ETag"] = incident_etag(fresh)
+        return response

@@ -1,6 +1,6 @@
 """An item a feed listed, made an article: its page fetched and extracted (the feed's summary
-when the page cannot be had), stored once, the entry marked done. Safe to run twice at once:
-an entry is claimed by a conditional update before any work."""
+when the page cannot be had), stored once, linked to incidents, the entry marked done. Safe to
+run twice at once: an entry is claimed by a conditional update before any work."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from incidents.ingestion.extract import ExtractFailed, PageContent, page_extract_limited
 from incidents.ingestion.fetch import FetchError, FetchFailed, fetch
+from incidents.ingestion.linking import LinkReport, article_link
 from incidents.ingestion.store import Ingested, NotStorable, Stored, article_ingest
 from incidents.models import FeedEntry
 
@@ -36,6 +37,9 @@ class EntryOutcome:
     article_id: int | None = None
     retry: bool = False
     error: str = ""
+    # Incidents the article was linked to, and suggested for (triage), by this run.
+    linked: tuple[str, ...] = ()
+    queued: tuple[str, ...] = ()
 
 
 def entries_requeue(
@@ -84,6 +88,12 @@ def entry_process(*, entry_id: int) -> EntryOutcome:
         ingested = _ingest(entry, page)
     except NotStorable as error:
         return _failed(entry, now=now, error=f"{note}; {error}" if note else str(error))
+    links = LinkReport()
+    # A story stored by this entry is linked; so is one an earlier run of this entry stored and
+    # died before linking (linking twice changes nothing).
+    if ingested.stored is not Stored.KNOWN or entry.article_id == ingested.article.pk:
+        FeedEntry.objects.filter(pk=entry.pk).update(article=ingested.article)
+        links = article_link(ingested.article)
     FeedEntry.objects.filter(pk=entry.pk).update(
         state=FeedEntry.State.DONE,
         claimed_until=None,
@@ -92,7 +102,12 @@ def entry_process(*, entry_id: int) -> EntryOutcome:
         last_error=note,
     )
     return EntryOutcome(
-        entry_id, stored=ingested.stored, article_id=ingested.article.pk, error=note
+        entry_id,
+        stored=ingested.stored,
+        article_id=ingested.article.pk,
+        error=note,
+        linked=tuple(links.linked),
+        queued=tuple(links.queued),
     )
 
 

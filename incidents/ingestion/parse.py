@@ -121,6 +121,7 @@ def feed_parse(
     media_type = "application/xml"
     if charset and _CHARSET.fullmatch(charset):
         media_type += f"; charset={charset}"
+    body = _references_repaired(body)
     try:
         parsed = feedparser.parse(
             io.BytesIO(body),
@@ -191,6 +192,47 @@ def _failed(error: str) -> ParsedFeed:
     return ParsedFeed(
         title="", link=None, language=None, ttl_minutes=None, items=(), error=_one_line(error)
     )
+
+
+# A character reference to a UTF-16 surrogate or past U+10FFFF makes expat refuse the document,
+# and feedparser's fallback parser raises on it (chr(n).encode()): one such reference in one
+# item lost the whole feed. Some generators write an emoji as its two surrogates' references.
+_CHARACTER_REFERENCE = re.compile(
+    rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));(?:&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));)?"
+)
+_REPLACEMENT_REFERENCE = b"&#xFFFD;"
+
+
+def _references_repaired(body: bytes) -> bytes:
+    """References to a surrogate pair made the character it encodes; to a lone surrogate or
+    past U+10FFFF, U+FFFD. Bodies in an ASCII-compatible encoding, that is nearly all."""
+    if b"&#" not in body:
+        return body
+    return _CHARACTER_REFERENCE.sub(_reference_repaired, body)
+
+
+def _reference_repaired(match: re.Match[bytes]) -> bytes:
+    first, second = _code_point(match[1], match[2]), _code_point(match[3], match[4])
+    if 0xD800 <= first <= 0xDBFF and 0xDC00 <= second <= 0xDFFF:
+        return b"&#x%X;" % (0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+    codes = (first,) if second < 0 else (first, second)
+    references = match[0].split(b";")[: len(codes)]
+    return b"".join(
+        reference + b";"
+        if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+        else _REPLACEMENT_REFERENCE
+        for reference, code in zip(references, codes, strict=True)
+    )
+
+
+def _code_point(hexadecimal: bytes | None, decimal: bytes | None) -> int:
+    """What a reference's digits name: -1 without a reference, past U+10FFFF when too long."""
+    if hexadecimal is None and decimal is None:
+        return -1
+    digits = (hexadecimal or decimal or b"").lstrip(b"0") or b"0"
+    if len(digits) > 7:
+        return 0x110000
+    return int(digits, 16 if hexadecimal is not None else 10)
 
 
 # --- Problems feedparser reports ----------------------------------------------------------------

@@ -246,6 +246,11 @@ def _rest_matches(pattern: _Pattern, words: list[str], start: int) -> bool:
     return words[end - 1] == pattern.words[-1]
 
 
+def words_of(text: str) -> list[str]:
+    """The words of ``text`` as terms are matched against them (folded, accents dropped)."""
+    return _words(text)
+
+
 def _words(text: str) -> list[str]:
     """Words as matched: compatibility forms folded, case ignored, accents dropped."""
     if text.isascii():

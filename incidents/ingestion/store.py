@@ -10,7 +10,7 @@ from enum import StrEnum
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from incidents.dates import Precision
+from incidents.dates import PartialDate, Precision
 from incidents.ingestion.dedupe import (
     near_duplicates,
     signature_bands,
@@ -49,15 +49,17 @@ def article_ingest(
     url: str,
     title: str,
     text: str,
-    published: dt.date | None = None,
+    published: dt.date | PartialDate | None = None,
     author: str = "",
     publisher: str = "",
     language_hint: str | None = None,
+    language: str | None = None,
 ) -> Ingested:
     """Store a document once, whatever feed or file it came from; safe to run twice at once.
 
     ``url`` is canonical, or empty for a document without one (it is then known by its text's
-    hash, ``urn:sha256:...``). Raises NotStorable.
+    hash, ``urn:sha256:...``). ``language`` (ISO 639-1) is taken as given; otherwise it is
+    detected, ``language_hint`` standing in when the text does not tell. Raises NotStorable.
     """
     text = normalize_text(text_storable(text))
     title = normalize_text(text_storable(title))[:MAX_TITLE] or text[:80]
@@ -71,7 +73,7 @@ def article_ingest(
     )
     if known is not None:
         return Ingested(known, Stored.KNOWN)
-    language = language_detect(f"{title}\n{text}") or (language_hint or None)
+    language = language or language_detect(f"{title}\n{text}") or (language_hint or None)
     if not language:
         raise NotStorable("the language of the text could not be told and no hint was given")
     relevance = article_relevance(title=title, text=text, language=language)
@@ -79,6 +81,14 @@ def article_ingest(
     bands = signature_bands(signature) if signature else None
     original = _original_of(signature, bands) if signature and bands else None
     today = timezone.now().date()
+    # A feed's date is a day; a document's may be known to its month or year only.
+    day, precision = (
+        (published.start, published.precision)
+        if isinstance(published, PartialDate)
+        else (published, Precision.DAY)
+    )
+    if day is not None and day > today:
+        day = None  # a date to come is a mistake, not a fact
     article = Article(
         url=url,
         title=title,
@@ -87,8 +97,8 @@ def article_ingest(
         language=language,
         author=normalize_text(text_storable(author))[:MAX_AUTHOR],
         publisher=normalize_text(text_storable(publisher))[:MAX_PUBLISHER],
-        published_on=published if published and published <= today else None,
-        published_on_precision=Precision.DAY if published and published <= today else None,
+        published_on=day,
+        published_on_precision=precision if day else None,
         signature=signature,
         signature_bands=bands,
         duplicate_of_id=original,

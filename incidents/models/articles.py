@@ -1,5 +1,9 @@
 """Articles: the news reports and documents every claim in the tracker rests on."""
 
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -18,7 +22,33 @@ def _search_vector() -> Case:
     return language_vector(language_field="language", fields={"title": "A", "text": "B"})
 
 
-class ArticleManager(models.Manager):
+class ArticleQuerySet(models.QuerySet):
+    """Named reads of articles (the API's filters, the admin's, linking)."""
+
+    def relevant(self) -> ArticleQuerySet:
+        """Scored at least ``TRACKER_RELEVANCE_MIN``; articles not scored (filed by hand) are
+        neither relevant nor irrelevant."""
+        return self.filter(relevance__gte=settings.TRACKER_RELEVANCE_MIN)
+
+    def irrelevant(self) -> ArticleQuerySet:
+        return self.filter(relevance__lt=settings.TRACKER_RELEVANCE_MIN)
+
+    def linked(self) -> ArticleQuerySet:
+        """Sources of at least one incident (a subquery: a join would repeat the article)."""
+        return self.filter(pk__in=_links().values("article_id"))
+
+    def unlinked(self) -> ArticleQuerySet:
+        return self.exclude(pk__in=_links().values("article_id"))
+
+
+def _links() -> models.QuerySet:
+    return apps.get_model("incidents", "IncidentSource").objects.all()
+
+
+_ArticleManagerBase = models.Manager.from_queryset(ArticleQuerySet)
+
+
+class ArticleManager(_ArticleManagerBase):
     """Articles without their search columns, which only PostgreSQL reads: sent to Python, a
     vector is kilobytes of text per row."""
 

@@ -65,6 +65,15 @@ class CandidateStatus(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
+class LinkCandidateQuerySet(models.QuerySet):
+    def queued(self) -> LinkCandidateQuerySet:
+        """What waits for an analyst (the partial index ``candidate_queue_idx``)."""
+        return self.filter(status=CandidateStatus.QUEUED)
+
+    def decided(self) -> LinkCandidateQuerySet:
+        return self.exclude(status=CandidateStatus.QUEUED)
+
+
 class LinkCandidate(models.Model):
     """A link between a new article and an incident that the system suggests but does not make
     on its own: the triage queue analysts work through."""
@@ -84,6 +93,8 @@ class LinkCandidate(models.Model):
     decided_by = actor_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LinkCandidateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-confidence", "id"]
@@ -108,6 +119,11 @@ class LinkCandidate(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=CandidateStatus.DISMISSED) | ~Q(dismiss_reason=""),
                 name="candidate_dismissal_has_reason",
+            ),
+            # ... and only a dismissal has one: an accepted link carries no "why not".
+            models.CheckConstraint(
+                condition=Q(status=CandidateStatus.DISMISSED) | Q(dismiss_reason=""),
+                name="candidate_reason_only_when_dismissed",
             ),
             models.CheckConstraint(
                 condition=Q(status=CandidateStatus.QUEUED, decided_at__isnull=True)

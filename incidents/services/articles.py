@@ -8,10 +8,15 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from incidents.dates import PartialDate
+from incidents.ingestion.dedupe import signature_bands, text_signature
+from incidents.ingestion.gazetteer import article_relevance, relevance_fields
 from incidents.ingestion.language import language_detect
 from incidents.models import Article
 from incidents.services.common import save_new
 from incidents.text import content_hash, normalize_text
+
+# The values article_fields derives from the text rather than reads from the caller.
+DERIVED_FIELDS = ("content_hash", "relevance", "matched_terms", "signature", "signature_bands")
 
 
 def article_fields(
@@ -50,7 +55,13 @@ def article_fields(
         _refuse_taken(others.filter(content_hash=digest), "text", "text", errors)
     if errors:
         raise ValidationError(errors)
+    signature = text_signature(text)
     return {
+        # Derived, not typed in: the relevance score and the near-duplicate signature, as
+        # ingestion stores them (see DERIVED_FIELDS).
+        **relevance_fields(article_relevance(title=title or "", text=text, language=language)),
+        "signature": signature or None,
+        "signature_bands": signature_bands(signature) if signature else None,
         "url": url,
         "title": normalize_text(title or ""),
         "text": text,

@@ -296,11 +296,20 @@ def incident_move(
 
 
 def incident_link_article(
-    *, incident: Incident, article: Article, linked_by: User | None
+    *,
+    incident: Incident,
+    article: Article,
+    linked_by: User | None,
+    confidence: float | None = None,
 ) -> IncidentSource:
-    """Make ``article`` a source of ``incident``; linking twice changes nothing."""
+    """Make ``article`` a source of ``incident``; linking twice changes nothing.
+
+    ``confidence`` is the system's, for a link it makes on its own (None for a person's).
+    """
     link, created = IncidentSource.objects.get_or_create(
-        incident=incident, article=article, defaults={"linked_by": linked_by}
+        incident=incident,
+        article=article,
+        defaults={"linked_by": linked_by, "confidence": confidence},
     )
     if created:
         touch_incident(incident, linked_by)

@@ -65,7 +65,9 @@ def test_poll_sync_prints_what_it_stored(feed_server, allow_private, capsys):
     call_command("feeds", "poll", str(feed.pk), "--sync")
 
     out = capsys.readouterr().out
-    assert f"feed {feed.pk}: fetched 1 items; new 1, duplicates 0, errors 0" in out
+    assert (
+        f"feed {feed.pk}: fetched 1 items; new 1, duplicates 0, linked 0, queued 0, errors 0"
+    ) in out
     assert Article.objects.get().language == "en"
 
 

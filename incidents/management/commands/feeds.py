@@ -73,6 +73,8 @@ class Command(BaseCommand):
             for entry_id in report.new_entries:
                 outcome = entry_process(entry_id=entry_id)
                 counts[outcome.stored.value if outcome.stored else "pending"] += 1
+                counts["linked"] += len(outcome.linked)
+                counts["queued"] += len(outcome.queued)
                 if outcome.error and not outcome.stored:
                     errors.append(outcome.error)
             failed += bool(report.error)
@@ -84,7 +86,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"feed {feed_id}: fetched {state}; new {counts[Stored.NEW]}, "
                 f"duplicates {counts[Stored.DUPLICATE] + counts[Stored.KNOWN]}, "
-                f"errors {len(errors)}"
+                f"linked {counts['linked']}, queued {counts['queued']}, errors {len(errors)}"
             )
             for error in errors:
                 self.stdout.write(f"  error: {error}")
