@@ -19,8 +19,9 @@ SYSTEM_USERNAME = "vcwatch"
 """The account that seeding and automatic jobs act as (inactive: nobody logs in as it)."""
 
 _TRACKER_APPS = ("incidents", "pghistory")
-# Credentials and request bookkeeping: for the Admin role only.
-_PRIVATE_MODELS = ("apitoken", "idempotencykey")
+# Credentials, request bookkeeping, and who reads what by email (addresses, habits): for the
+# Admin role only. Each user manages their own subscription through /api/v1/me/subscription/.
+_PRIVATE_MODELS = ("apitoken", "idempotencykey", "subscription", "delivery")
 _ANALYST_WRITES = {
     "incident": ("add", "change"),
     "timelineevent": ("add", "change"),

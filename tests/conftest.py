@@ -14,6 +14,9 @@ from django.core.cache import cache
 
 from incidents.roles import Role
 
+# Real Celery workers on a Redis of the tests' own (tests/workers.py), for the tests that need one.
+from tests.workers import broker, redis_url, workers  # noqa: F401
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Fail fast, naming the service, when PostgreSQL or Redis does not answer."""
@@ -24,10 +27,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         port = int(database.get("PORT") or 5432)
         if not _answers(host, port):
             problems.append(f"PostgreSQL is unreachable at {host}:{port} (DATABASE_URL)")
-    broker = urlsplit(settings.CELERY_BROKER_URL)
-    if broker.hostname and not _answers(broker.hostname, broker.port or 6379):
+    redis = urlsplit(settings.CELERY_BROKER_URL)
+    if redis.hostname and not _answers(redis.hostname, redis.port or 6379):
         problems.append(
-            f"Redis is unreachable at {broker.hostname}:{broker.port or 6379} (REDIS_URL)"
+            f"Redis is unreachable at {redis.hostname}:{redis.port or 6379} (REDIS_URL)"
         )
     if problems:
         pytest.exit("; ".join(problems), returncode=3)

@@ -29,6 +29,8 @@ def _required(name: str, hint: str) -> str:
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# Keys rotated out, still accepted for signatures made with them (unsubscribe links in mails sent).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -186,6 +188,8 @@ TRACKER_LINK_SUGGEST = env.float("TRACKER_LINK_SUGGEST", default=0.4)
 vars().update(env.email_url("EMAIL_URL", default="console://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="vcwatch <vcwatch@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where users reach the site: the links in digests (incidents, one-click unsubscribe) start so.
+TRACKER_BASE_URL = env.str("TRACKER_BASE_URL", default="http://localhost:8000").rstrip("/")
 EMAIL_TIMEOUT = 30
 
 # --- Auth -------------------------------------------------------------------------------------

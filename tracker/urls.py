@@ -17,6 +17,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("incidents.api.urls")),
+    path("digests/", include("incidents.digests.urls")),
     path("feeds/incidents.atom", PublicIncidentsFeed(), name="incidents-feed"),
 ]
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from incidents.api import feeds, triage, views
+from incidents.api import feeds, subscriptions, triage, views
 
 router = SimpleRouter()
 router.register("auth/tokens", views.TokenViewSet, basename="token")  # list, revoke
@@ -25,6 +25,7 @@ timeline_source = views.TimelineEventViewSet.as_view({"delete": "remove_source"}
 app_name = "api"
 urlpatterns = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token-obtain"),
+    path("me/subscription/", subscriptions.SubscriptionView.as_view(), name="me-subscription"),
     path("incidents/<slug:incident_slug>/timeline/", timeline, name="timeline-list"),
     path(
         "incidents/<slug:incident_slug>/timeline/<int:pk>/", timeline_event, name="timeline-detail"

@@ -16,7 +16,7 @@ from incidents.ingestion.extract import ExtractFailed, PageContent, page_extract
 from incidents.ingestion.fetch import FetchError, FetchFailed, fetch
 from incidents.ingestion.linking import LinkReport, article_link
 from incidents.ingestion.store import Ingested, NotStorable, Stored, article_ingest
-from incidents.models import FeedEntry
+from incidents.models import Article, FeedEntry
 
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -75,7 +75,9 @@ def entry_process(*, entry_id: int) -> EntryOutcome:
         return EntryOutcome(entry_id)
     entry = FeedEntry.objects.select_related("feed").get(pk=entry_id)
     page, note = None, ""
-    if entry.url and settings.TRACKER_FETCH_PAGES:
+    # A story another feed listed first is stored already: its page is not fetched again.
+    known = bool(entry.url) and Article.objects.filter(url=entry.url).exists()
+    if entry.url and settings.TRACKER_FETCH_PAGES and not known:
         try:
             page = _page(entry)
         except FetchFailed as error:

@@ -61,6 +61,11 @@ def article_ingest(
     hash, ``urn:sha256:...``). ``language`` (ISO 639-1) is taken as given; otherwise it is
     detected, ``language_hint`` standing in when the text does not tell. Raises NotStorable.
     """
+    if url:
+        # A URL stored before is that story, whatever text came with it this time.
+        known = Article.objects.filter(url=url).first()
+        if known is not None:
+            return Ingested(known, Stored.KNOWN)
     text = normalize_text(text_storable(text))
     title = normalize_text(text_storable(title))[:MAX_TITLE] or text[:80]
     if not text:

@@ -2,6 +2,7 @@
 
 from incidents.models.articles import Article
 from incidents.models.catalog import Organization, Platform, Tag
+from incidents.models.digests import Delivery, DigestFrequency, Subscription
 from incidents.models.feeds import Feed, FeedEntry
 from incidents.models.idempotency import IdempotencyKey
 from incidents.models.incidents import Incident, IncidentOrganization, IncidentSource
@@ -14,6 +15,8 @@ __all__ = [
     "ApiToken",
     "Article",
     "Citation",
+    "Delivery",
+    "DigestFrequency",
     "Feed",
     "FeedEntry",
     "GazetteerTerm",
@@ -25,6 +28,7 @@ __all__ = [
     "Organization",
     "Platform",
     "SeedMark",
+    "Subscription",
     "Tag",
     "TimelineEvent",
 ]

@@ -46,6 +46,9 @@ class Feed(models.Model):
     # Validators of the last response, sent back for a conditional GET.
     etag = models.CharField(max_length=500, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
+    # sha256 of the last body parsed and stored: the same body again is not parsed again (for
+    # servers that ignore the validators).
+    body_hash = models.CharField(max_length=64, blank=True, editable=False)
     ttl_minutes = models.PositiveIntegerField(null=True, blank=True, help_text="RSS <ttl>.")
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)

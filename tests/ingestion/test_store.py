@@ -78,3 +78,15 @@ def test_nul_bytes_and_lone_surrogates_never_reach_postgresql():
     )
     stored = Article.objects.get(pk=article.article.pk)
     assert "\x00" not in stored.title + stored.text
+
+
+@pytest.mark.django_db
+def test_a_known_url_is_known_even_when_this_listing_has_no_text():
+    first = article_ingest(
+        url="https://news.example.org/zoom-flaw",
+        title="Zoom flaw",
+        text="Zoom patched a flaw that let intruders join meetings without a password.",
+    )
+    again = article_ingest(url="https://news.example.org/zoom-flaw", title="", text="")
+    assert again.stored == Stored.KNOWN
+    assert again.article.pk == first.article.pk

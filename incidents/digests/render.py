@@ -1,0 +1,145 @@
+"""A digest as a mail: multipart text and HTML from templates, with RFC 8058 unsubscribe headers.
+
+Everything from the database is escaped in the HTML part (Django's autoescape). Anything that
+reaches a header is first stripped of line breaks and other control characters: Django refuses
+a header with a newline (BadHeaderError), and a refused digest would be retried forever.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import unicodedata
+import zoneinfo
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+
+from incidents.digests.content import Digest, Section
+from incidents.digests.unsubscribe import unsubscribe_url
+from incidents.models import DigestFrequency, Subscription
+
+# A subject names the most severe incident, cut so that the count and date stay visible.
+SUBJECT_TITLE_LIMIT = 80
+_COUNT_WORDS = (
+    ("incidents", "incident", "incidents"),
+    ("new_incidents", "new", "new"),
+    ("status_changes", "status change", "status changes"),
+    ("timeline_events", "timeline event", "timeline events"),
+    ("articles", "article", "articles"),
+)
+
+
+def digest_message(
+    digest: Digest,
+    *,
+    subscription: Subscription,
+    message_id: str | None = None,
+    connection=None,
+) -> EmailMultiAlternatives:
+    """The mail of ``digest`` to the subscriber (``subscription.user`` is read: select it).
+
+    ``message_id`` (from ``message_id_for``) makes every attempt at this digest the same
+    message; without it Django makes a new one.
+    """
+    zone = zoneinfo.ZoneInfo(subscription.time_zone)
+    unsubscribe = unsubscribe_url(subscription)
+    parts = [_section_parts(section, subscription.time_zone) for section in digest.sections]
+    context = {
+        "digest": digest,
+        "name": _name(subscription),
+        "counts": counts_line(digest.counts),
+        "day": digest.window_end.astimezone(zone).date(),
+        "time_zone": subscription.time_zone,
+        "unsubscribe_url": unsubscribe,
+        "base_url": settings.TRACKER_BASE_URL,
+    }
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        # RFC 3834: no vacation replies to a digest.
+        "Auto-Submitted": "auto-generated",
+    }
+    if message_id:
+        headers["Message-ID"] = header_safe(message_id)
+    message = EmailMultiAlternatives(
+        subject=digest_subject(digest, subscription=subscription),
+        body=_tidy(
+            render_to_string("digests/digest.txt", context | {"sections": [t for t, _ in parts]})
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[header_safe(subscription.user.email)],
+        headers=headers,
+        connection=connection,
+    )
+    html = render_to_string("digests/digest.html", context | {"sections": [h for _, h in parts]})
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+# The subscribers of a batch share most sections (same window, same incidents): each is rendered
+# once per time zone, which keeps rendering a small share of the cost of sending a batch. A
+# Section is a frozen value, so a cached rendering is never stale.
+@functools.lru_cache(maxsize=4096)
+def _section_parts(section: Section, time_zone: str) -> tuple[str, SafeString]:
+    """The section as text and as HTML (escaped by its template), times in ``time_zone``."""
+    context = {"section": section}
+    with timezone.override(time_zone):
+        text = render_to_string("digests/section.txt", context)
+        html = render_to_string("digests/section.html", context)
+    return text, mark_safe(html)  # noqa: S308  # the template escaped every value
+
+
+def digest_subject(digest: Digest, *, subscription: Subscription) -> str:
+    """``vcwatch daily digest: 3 incidents, 2026-11-25 — <most severe title>``, one line."""
+    day = digest.window_end.astimezone(zoneinfo.ZoneInfo(subscription.time_zone)).date()
+    count = len(digest.sections)
+    subject = f"{_name(subscription)}: {count} incident{'s' if count != 1 else ''}, {day}"
+    if digest.sections:
+        title = Truncator(header_safe(digest.sections[0].title)).chars(SUBJECT_TITLE_LIMIT)
+        subject += f" — {title}"
+    return header_safe(subject)
+
+
+def message_id_for(subscription_id: int, period: dt.date, frequency: str) -> str:
+    """The Message-ID of one subscriber's digest for one period, the same on every attempt."""
+    host = urlsplit(settings.TRACKER_BASE_URL).hostname or "localhost"
+    domain = f"[{host}]" if ":" in host else host  # an IPv6 address is a domain literal
+    return f"<digest-{frequency}-{period.isoformat()}-{subscription_id}@{domain}>"
+
+
+def header_safe(text: str) -> str:
+    """``text`` on one line: control characters and line or paragraph separators become spaces
+    (a CR LF could otherwise start a header of its own), runs of spaces one."""
+    cleaned = "".join(
+        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text
+    )
+    return " ".join(cleaned.split())
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    """``3 incidents · 1 new · 2 status changes``: the non-zero counts, incidents always."""
+    parts = []
+    for key, one, many in _COUNT_WORDS:
+        value = counts.get(key, 0)
+        if value or key == "incidents":
+            parts.append(f"{value} {one if value == 1 else many}")
+    return " · ".join(parts)
+
+
+def _name(subscription: Subscription) -> str:
+    if subscription.frequency == DigestFrequency.OFF:
+        return "vcwatch digest"  # a preview of a subscription turned off
+    return f"vcwatch {subscription.frequency} digest"
+
+
+def _tidy(text: str) -> str:
+    # Template tags on lines of their own leave blank lines behind: at most one in a row.
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"

@@ -1,0 +1,322 @@
+"""Sending digests exactly once per subscriber and period.
+
+1. Claim: in one transaction per batch, the subscriptions' rows are locked, each one's window is
+   fixed (from the end of its previous digest's window to the moment its period fell due) and a
+   Delivery row is inserted; the unique key (subscription, frequency, period) refuses a second
+   claim, so two jobs at once claim each digest once.
+2. Send: a batch of claimed deliveries is taken by a conditional update (a lease), their digests
+   built together (a constant number of queries) and sent over one SMTP connection, each with a
+   Message-ID fixed by subscriber and period. Sent is recorded after the server accepted.
+3. A temporary failure (4xx, a timeout, a dropped connection) leaves the delivery to be tried
+   again later with backoff; a permanent one (5xx) marks it failed, shown in the admin, never
+   retried. A worker that dies mid-send leaves its lease to lapse: the sweeper sends it again.
+
+The one window no protocol closes: the server accepted the message but the reply, or the
+worker, was lost before the delivery was marked sent. The retry then sends it a second time,
+with the same Message-ID, which lets mail clients and archives drop the copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from incidents.digests.content import digests_build
+from incidents.digests.periods import (
+    LENGTH,
+    Period,
+    period_current,
+    period_running,
+    window_start_first,
+)
+from incidents.digests.render import digest_message, message_id_for
+from incidents.models import Delivery, DigestFrequency, Subscription
+
+# A batch is claimed, built and sent together: its queries do not grow with its size.
+BATCH = 200
+# A send holds its deliveries this long; past it, the worker is taken for dead.
+SEND_LEASE = dt.timedelta(minutes=10)
+# Temporary failures are retried after RETRY_BASE * 2^(attempt-1), at most MAX_ATTEMPTS times.
+RETRY_BASE = dt.timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class SendReport:
+    sent: list[int] = field(default_factory=list)
+    empty: list[int] = field(default_factory=list)
+    retry: list[int] = field(default_factory=list)  # temporary failure: tried again later
+    failed: list[int] = field(default_factory=list)  # permanent failure, or retries ran out
+    skipped: list[int] = field(default_factory=list)  # held by another send, or done already
+
+
+def subscriptions_due(
+    *, now: dt.datetime, frequency: DigestFrequency | None = None, force: bool = False
+) -> list[tuple[Subscription, Period]]:
+    """Subscriptions whose digest for their current period is not claimed yet.
+
+    Without ``force``, the period must have fallen due (the subscriber's hour, in their zone),
+    at most one period ago, and after they subscribed (a new subscriber's first digest comes at
+    their next hour). With ``force`` (``send_digests``), the period running now counts,
+    whatever the hour.
+    """
+    subscriptions = Subscription.objects.exclude(frequency=DigestFrequency.OFF).select_related(
+        "user"
+    )
+    if frequency is not None:
+        subscriptions = subscriptions.filter(frequency=frequency)
+    subscriptions = subscriptions.filter(user__is_active=True).exclude(user__email="")
+    found: list[tuple[Subscription, Period]] = []
+    for subscription in subscriptions.order_by("pk"):
+        period = period_running(subscription, now) if force else period_current(subscription, now)
+        if period is None:
+            continue
+        if not force and (
+            now - period.due_at >= LENGTH[period.frequency]
+            or period.due_at < subscription.created_at
+        ):
+            continue
+        found.append((subscription, period))
+    if not found:
+        return []
+    claimed = set(
+        Delivery.objects.filter(
+            subscription__in=[s.pk for s, _ in found],
+            period__gte=min(p.period for _, p in found),
+        ).values_list("subscription_id", "frequency", "period")
+    )
+    return [(s, p) for s, p in found if (s.pk, p.frequency, p.period) not in claimed]
+
+
+def deliveries_claim(due: Sequence[tuple[Subscription, Period]], *, now: dt.datetime) -> list[int]:
+    """Claim the digests of ``due`` (in batches); the ids of the deliveries this call claimed.
+
+    Safe to run twice at once: the subscriptions are locked for the batch, and a period claimed
+    already is skipped by the database.
+    """
+    claimed: list[int] = []
+    for start in range(0, len(due), BATCH):
+        claimed += _claim_batch(due[start : start + BATCH], now=now)
+    return claimed
+
+
+def _claim_batch(batch: Sequence[tuple[Subscription, Period]], *, now: dt.datetime) -> list[int]:
+    ids = [s.pk for s, _ in batch]
+    with transaction.atomic():
+        # Every claim locks its subscriptions first: a second claim of the same ones waits,
+        # then finds the periods taken and the windows moved on.
+        list(Subscription.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+        deliveries = Delivery.objects.filter(subscription__in=ids)
+        ends = dict(
+            deliveries.values("subscription")
+            .annotate(end=Max("window_end"))
+            .values_list("subscription", "end")
+        )
+        taken = set(
+            deliveries.filter(period__gte=min(p.period for _, p in batch)).values_list(
+                "subscription_id", "frequency", "period"
+            )
+        )
+        claims = []
+        for subscription, period in batch:
+            if (subscription.pk, period.frequency, period.period) in taken:
+                continue
+            start = ends.get(subscription.pk) or window_start_first(period)
+            end = min(period.due_at, now)
+            if start >= end:
+                continue  # this stretch went out already (the hour or the frequency changed)
+            claims.append(
+                Delivery(
+                    subscription=subscription,
+                    frequency=period.frequency,
+                    period=period.period,
+                    window_start=start,
+                    window_end=end,
+                    message_id=message_id_for(
+                        subscription.pk, period.period, period.frequency.value
+                    ),
+                    recipient=subscription.user.email,
+                    next_attempt_at=now,
+                )
+            )
+        return [delivery.pk for delivery in Delivery.objects.bulk_create(claims)]
+
+
+def deliveries_send(ids: Iterable[int], *, now: dt.datetime | None = None) -> SendReport:
+    """Send the claimed deliveries of ``ids`` that are due, over one SMTP connection."""
+    report = SendReport()
+    ids = list(ids)
+    for start in range(0, len(ids), BATCH):
+        _send_batch(ids[start : start + BATCH], report, now=now or timezone.now())
+    return report
+
+
+def deliveries_overdue(*, now: dt.datetime, limit: int = 10_000) -> list[int]:
+    """Deliveries still to send whose time has come: a retry's, or a lapsed lease's."""
+    return list(
+        Delivery.objects.filter(status=Delivery.Status.SENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _send_batch(ids: list[int], report: SendReport, *, now: dt.datetime) -> None:
+    # The lease: only deliveries still to send and not held by another send are taken.
+    with transaction.atomic():
+        taken = list(
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=ids, status=Delivery.Status.SENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .select_related("subscription__user")
+            .order_by("pk")
+        )
+        Delivery.objects.filter(pk__in=[d.pk for d in taken]).update(
+            attempts=F("attempts") + 1, next_attempt_at=now + SEND_LEASE
+        )
+    report.skipped += sorted(set(ids) - {d.pk for d in taken})
+    if not taken:
+        return
+    digests = digests_build([(d.subscription, d.window_start, d.window_end) for d in taken])
+    outcomes: dict[str, list[int]] = {"sent": [], "empty": [], "retry": [], "failed": []}
+    errors: dict[int, str] = {}
+    summaries: dict[int, dict] = {}
+    smtp = None
+    try:
+        for delivery, digest in zip(taken, digests, strict=True):
+            summaries[delivery.pk] = digest.counts
+            if digest.empty:
+                outcomes["empty"].append(delivery.pk)
+                continue
+            if smtp is None:
+                smtp = get_connection(fail_silently=False)
+                try:
+                    smtp.open()
+                except (smtplib.SMTPException, OSError) as error:
+                    # The server cannot be reached: every delivery left waits for a retry.
+                    smtp = None
+                    _all_retry(taken, delivery, outcomes, errors, error)
+                    break
+            message = digest_message(
+                digest,
+                subscription=delivery.subscription,
+                message_id=delivery.message_id,
+                connection=smtp,
+            )
+            try:
+                message.send()
+            except (smtplib.SMTPException, OSError) as error:
+                outcome = "retry" if _transient(error) else "failed"
+                if outcome == "retry" and delivery.attempts + 1 >= MAX_ATTEMPTS:
+                    outcome = "failed"
+                outcomes[outcome].append(delivery.pk)
+                errors[delivery.pk] = _describe(error)
+                if isinstance(error, smtplib.SMTPServerDisconnected | socket.timeout):
+                    # The connection is gone: the rest of the batch waits for the retry.
+                    smtp = None
+                    _all_retry(taken, delivery, outcomes, errors, error, after=True)
+                    break
+            else:
+                outcomes["sent"].append(delivery.pk)
+    finally:
+        if smtp is not None:
+            smtp.close()
+    _record(outcomes, errors, summaries, taken, now=now)
+    for name in outcomes:
+        getattr(report, name).extend(outcomes[name])
+
+
+def _all_retry(
+    taken: list[Delivery],
+    current: Delivery,
+    outcomes: dict[str, list[int]],
+    errors: dict[int, str],
+    error: BaseException,
+    *,
+    after: bool = False,
+) -> None:
+    """Mark the deliveries from ``current`` on (after it, with ``after``) for a retry."""
+    index = taken.index(current) + (1 if after else 0)
+    for delivery in taken[index:]:
+        if delivery.pk not in errors and delivery.pk not in outcomes["empty"]:
+            outcomes["retry"].append(delivery.pk)
+            errors[delivery.pk] = _describe(error)
+
+
+def _record(
+    outcomes: dict[str, list[int]],
+    errors: dict[int, str],
+    summaries: dict[int, dict],
+    taken: list[Delivery],
+    *,
+    now: dt.datetime,
+) -> None:
+    """Record each outcome: one update per kind of outcome, plus one per failure. Retries are
+    timed from ``now``, the job's clock."""
+    attempts = {d.pk: d.attempts + 1 for d in taken}
+    with transaction.atomic():
+        deliveries = Delivery.objects.filter(status=Delivery.Status.SENDING)
+        deliveries.filter(pk__in=outcomes["sent"]).update(
+            status=Delivery.Status.SENT,
+            sent_at=timezone.now(),
+            next_attempt_at=None,
+            last_error="",
+        )
+        deliveries.filter(pk__in=outcomes["empty"]).update(
+            status=Delivery.Status.EMPTY, next_attempt_at=None
+        )
+        for pk in outcomes["failed"]:
+            deliveries.filter(pk=pk).update(
+                status=Delivery.Status.FAILED, next_attempt_at=None, last_error=errors[pk]
+            )
+        for pk in outcomes["retry"]:
+            delay = RETRY_BASE * 2 ** (attempts[pk] - 1)
+            deliveries.filter(pk=pk).update(next_attempt_at=now + delay, last_error=errors[pk])
+        _summaries_store(summaries)
+
+
+def _summaries_store(summaries: dict[int, dict]) -> None:
+    """The counts of each digest, for the admin, in one statement."""
+    Delivery.objects.bulk_update(
+        [Delivery(pk=pk, summary=counts) for pk, counts in summaries.items()], ["summary"]
+    )
+
+
+def _transient(error: BaseException) -> bool:
+    """Whether trying again later may succeed: 4xx replies, timeouts, dropped connections."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return all(400 <= code < 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return isinstance(error, smtplib.SMTPServerDisconnected | OSError)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        message = error.smtp_error
+        text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+        return f"SMTP {error.smtp_code}: {text}"[:1000]
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{address}: SMTP {code} {reply.decode(errors='replace')}"
+            for address, (code, reply) in error.recipients.items()
+        )[:1000]
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+def window_next(subscription: Subscription, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The window the subscriber's next digest would cover if it were sent now (the preview):
+    from the end of the last one, or one period back."""
+    start = subscription.deliveries.aggregate(end=Max("window_end"))["end"]
+    if start is None:
+        frequency = DigestFrequency(subscription.frequency)
+        start = now - LENGTH.get(frequency, LENGTH[DigestFrequency.DAILY])
+    return start, max(now, start + dt.timedelta(seconds=1))
