@@ -1,13 +1,16 @@
 """Selectors: the reads of the incident domain, with the joins their callers need."""
 
+from collections import Counter
+
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchRank
-from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, JSONObject
 
 from incidents.models import (
     Article,
     Citation,
+    Delivery,
     Feed,
     Incident,
     IncidentOrganization,
@@ -17,6 +20,7 @@ from incidents.models import (
     Tag,
     TimelineEvent,
 )
+from incidents.models.feeds import FeedHealth
 from incidents.search import (
     article_candidates,
     exclusions_in_own_language,
@@ -196,3 +200,18 @@ def candidate_list() -> QuerySet[LinkCandidate]:
 
 def feed_list() -> QuerySet[Feed]:
     return Feed.objects.order_by("name", "id")
+
+
+def feed_health_counts() -> dict[str, int]:
+    """How many feeds are in each health state (every state named, zeros included)."""
+    # Health is a property of the Python model (one rule, shown by the admin and the command
+    # too); feeds number in the hundreds, so reading their few dated columns is cheap.
+    fields = ("enabled", "consecutive_failures", "last_success_at", "last_new_item_at")
+    counts = Counter(feed.health for feed in Feed.objects.only(*fields, "created_at"))
+    return {state.value: counts[state] for state in FeedHealth}
+
+
+def delivery_status_counts() -> dict[str, int]:
+    """How many digest deliveries are in each status (every status named, zeros included)."""
+    counts = dict(Delivery.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return {status.value: counts.get(status.value, 0) for status in Delivery.Status}

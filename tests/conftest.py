@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from urllib.parse import urlsplit
@@ -11,7 +12,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.test import override_settings
 
+from incidents.ingestion.gazetteer import gazetteer_forget
 from incidents.roles import Role
 
 # Real Celery workers on a Redis of the tests' own (tests/workers.py), for the tests that need one.
@@ -34,6 +37,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
     if problems:
         pytest.exit("; ".join(problems), returncode=3)
+
+
+# The test client, live_server, curl and schemathesis speak plain HTTP, so the HTTPS defaults
+# of DEBUG off (redirect, TLS-only cookies, HSTS) are off, as under `make run`. pytest-django
+# loads the settings before any conftest, so the switch cannot reach them through the
+# environment; overridden here, before any test module builds a handler (tracker.wsgi).
+override_settings(
+    SECURE_SSL_REDIRECT=False,
+    SESSION_COOKIE_SECURE=False,
+    CSRF_COOKIE_SECURE=False,
+    SECURE_HSTS_SECONDS=0,
+).enable()
+# The processes tests start (workers, manage.py) run as `make run` does; the tests of the
+# HTTPS defaults set the switch themselves.
+os.environ.setdefault("TRACKER_HTTPS", "0")
 
 
 def _answers(host: str, port: int) -> bool:
@@ -89,3 +107,12 @@ def _own_cache_keys():
     cache.key_prefix = f"test-{uuid.uuid4().hex}"
     yield
     cache.key_prefix = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gazetteer():
+    """The gazetteer is cached per process for seconds; a test's terms are rolled back after it,
+    which no signal reports."""
+    gazetteer_forget()
+    yield
+    gazetteer_forget()

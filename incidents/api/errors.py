@@ -15,6 +15,18 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from incidents.exceptions import AlreadyDecided, InvalidTransition, RecordLocked
+from tracker.security import lockout_message, lockout_seconds
+
+
+class LoginLockedOut(exceptions.APIException):
+    """Too many failed logins for a username from one address (django-axes): 429."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self) -> None:
+        super().__init__(lockout_message())
+        self.wait = lockout_seconds()  # DRF's handler sends it as Retry-After
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:

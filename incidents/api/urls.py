@@ -38,7 +38,9 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[]),
+        SpectacularSwaggerView.as_view(
+            url_name="api:schema", permission_classes=[], template_name="api/swagger_ui.html"
+        ),
         name="docs",
     ),
     path("", include(router.urls)),

@@ -22,6 +22,7 @@ from rest_framework.viewsets import GenericViewSet
 from incidents import selectors, services
 from incidents.api import docs
 from incidents.api import serializers as s
+from incidents.api.errors import LoginLockedOut
 from incidents.api.exports.csv import CSVRenderer, incidents_csv
 from incidents.api.exports.stix import incident_stix_bundle
 from incidents.api.exports.veris import incident_veris
@@ -47,7 +48,12 @@ class TokenObtainView(GenericAPIView):
 
     @extend_schema(
         request=s.TokenRequestSerializer,
-        responses={201: s.TokenIssuedSerializer, 400: docs.INVALID, 401: docs.WRONG_PASSWORD},
+        responses={
+            201: s.TokenIssuedSerializer,
+            400: docs.INVALID,
+            401: docs.WRONG_PASSWORD,
+            429: docs.LOCKED_OUT,
+        },
         examples=[docs.TOKEN_REQUEST, docs.TOKEN_ISSUED],
     )
     def post(self, request: Request) -> Response:
@@ -58,6 +64,9 @@ class TokenObtainView(GenericAPIView):
             username=form.validated_data["username"],
             password=form.validated_data["password"],
         )
+        # django-axes counts the failure and flags the request once the limit is reached.
+        if getattr(request, "axes_locked_out", False):
+            raise LoginLockedOut
         if user is None or not user.is_active:
             raise AuthenticationFailed("Wrong username or password.")
         token, key = api_token_issue(user=user, name=form.validated_data["name"])

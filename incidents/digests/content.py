@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 # The keys of Digest.counts besides "incidents", by the kind of change they count.
-COUNT_KEYS = {
+# Keyed by plain strings (a StrEnum member equals its value): no enum lookup per change.
+COUNT_KEYS: dict[str, str] = {
     ChangeKind.NEW_INCIDENT: "new_incidents",
     ChangeKind.STATUS: "status_changes",
     ChangeKind.TIMELINE: "timeline_events",
@@ -122,7 +123,7 @@ def _digest(start: dt.datetime, end: dt.datetime, sections: list[Section]) -> Di
     counts["incidents"] = len(sections)
     for section in sections:
         for change in section.changes:
-            counts[COUNT_KEYS[ChangeKind(change.kind)]] += 1
+            counts[COUNT_KEYS[change.kind]] += 1
     return Digest(start, end, tuple(sections), counts)
 
 

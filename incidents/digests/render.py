@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 import unicodedata
 import zoneinfo
 from urllib.parse import urlsplit
@@ -97,13 +96,15 @@ def _section_parts(section: Section, time_zone: str) -> tuple[str, SafeString]:
 
 
 def digest_subject(digest: Digest, *, subscription: Subscription) -> str:
-    """``vcwatch daily digest: 3 incidents, 2026-11-25 — <most severe title>``, one line."""
+    """``vcwatch daily digest: 3 incidents, 2026-11-25 - <most severe title>``, one line."""
     day = digest.window_end.astimezone(zoneinfo.ZoneInfo(subscription.time_zone)).date()
     count = len(digest.sections)
     subject = f"{_name(subscription)}: {count} incident{'s' if count != 1 else ''}, {day}"
     if digest.sections:
         title = Truncator(header_safe(digest.sections[0].title)).chars(SUBJECT_TITLE_LIMIT)
-        subject += f" — {title}"
+        # An ASCII separator: a subject that is all ASCII needs no RFC 2047 encoding (which cost
+        # more than a millisecond a mail).
+        subject += f" - {title}"
     return header_safe(subject)
 
 
@@ -141,5 +142,8 @@ def _name(subscription: Subscription) -> str:
 
 def _tidy(text: str) -> str:
     # Template tags on lines of their own leave blank lines behind: at most one in a row.
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+    text = "\n".join([line.rstrip() for line in text.strip().splitlines()])
+    # What re.sub(r"\n{3,}", "\n\n", text) does, several times faster on a long digest.
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text + "\n"

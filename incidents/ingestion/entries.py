@@ -76,8 +76,11 @@ def entry_process(*, entry_id: int) -> EntryOutcome:
     entry = FeedEntry.objects.select_related("feed").get(pk=entry_id)
     page, note = None, ""
     # A story another feed listed first is stored already: its page is not fetched again.
-    known = bool(entry.url) and Article.objects.filter(url=entry.url).exists()
-    if entry.url and settings.TRACKER_FETCH_PAGES and not known:
+    if (
+        entry.url
+        and settings.TRACKER_FETCH_PAGES
+        and not Article.objects.filter(url=entry.url).exists()
+    ):
         try:
             page = _page(entry)
         except FetchFailed as error:
@@ -86,23 +89,23 @@ def entry_process(*, entry_id: int) -> EntryOutcome:
             note = f"page not used: {error}"
         except (FetchError, ExtractFailed) as error:
             note = f"page not used: {error}"
-    try:
-        ingested = _ingest(entry, page)
-    except NotStorable as error:
-        return _failed(entry, now=now, error=f"{note}; {error}" if note else str(error))
-    links = LinkReport()
-    # A story stored by this entry is linked; so is one an earlier run of this entry stored and
-    # died before linking (linking twice changes nothing).
-    if ingested.stored is not Stored.KNOWN or entry.article_id == ingested.article.pk:
-        FeedEntry.objects.filter(pk=entry.pk).update(article=ingested.article)
-        links = article_link(ingested.article)
-    FeedEntry.objects.filter(pk=entry.pk).update(
-        state=FeedEntry.State.DONE,
-        claimed_until=None,
-        article=ingested.article,
-        processed_at=timezone.now(),
-        last_error=note,
-    )
+    # Stored, linked and marked done together: a worker that dies midway leaves nothing half
+    # done, and the entry is processed again (one commit instead of four, too).
+    with transaction.atomic():
+        try:
+            ingested = _ingest(entry, page)
+        except NotStorable as error:
+            return _failed(entry, now=now, error=f"{note}; {error}" if note else str(error))
+        links = LinkReport()
+        if ingested.stored is not Stored.KNOWN:
+            links = article_link(ingested.article)
+        FeedEntry.objects.filter(pk=entry.pk).update(
+            state=FeedEntry.State.DONE,
+            claimed_until=None,
+            article=ingested.article,
+            processed_at=timezone.now(),
+            last_error=note,
+        )
     return EntryOutcome(
         entry_id,
         stored=ingested.stored,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from django.db.models import Count, Max
+from django.db.models.signals import post_delete, post_save
 
 from incidents.ingestion.relevance import (
     Gazetteer,
@@ -14,12 +17,33 @@ from incidents.ingestion.relevance import (
 )
 from incidents.models import GazetteerTerm
 
+# How long a process trusts the version it last read: a term edited elsewhere (the admin in the
+# web process, a worker) is in use everywhere within this; an edit in this process at once.
+VERSION_TTL = 5.0
+
 _built: tuple[tuple, Gazetteer] | None = None
+_version: tuple[float, tuple] | None = None
 
 
 def gazetteer_version() -> tuple:
-    """Changes whenever a term is added, changed or removed (one small query)."""
-    return tuple(GazetteerTerm.objects.aggregate(n=Count("id"), at=Max("updated_at")).values())
+    """Changes whenever a term is added, changed or removed: one small query, asked at most
+    every VERSION_TTL seconds (it ran twice per ingested item, a tenth of the store's time)."""
+    global _version
+    now = time.monotonic()
+    if _version is None or now - _version[0] >= VERSION_TTL:
+        found = GazetteerTerm.objects.aggregate(n=Count("id"), at=Max("updated_at")).values()
+        _version = (now, tuple(found))
+    return _version[1]
+
+
+def gazetteer_forget(**kwargs) -> None:
+    """Read the terms again on next use (a term saved or deleted in this process)."""
+    global _built, _version
+    _built = _version = None
+
+
+post_save.connect(gazetteer_forget, sender=GazetteerTerm, dispatch_uid="gazetteer_forget_save")
+post_delete.connect(gazetteer_forget, sender=GazetteerTerm, dispatch_uid="gazetteer_forget_delete")
 
 
 def gazetteer_current() -> Gazetteer:

@@ -72,10 +72,8 @@ def article_ingest(
         raise NotStorable("the document has no text")
     digest = content_hash(text)
     url = url or f"urn:sha256:{digest}"
-    known = (
-        Article.objects.filter(url=url).first()
-        or Article.objects.filter(content_hash=digest).first()
-    )
+    # (A URL given was looked up above; a text's URN is its hash.)
+    known = Article.objects.filter(content_hash=digest).first()
     if known is not None:
         return Ingested(known, Stored.KNOWN)
     language = language or language_detect(f"{title}\n{text}") or (language_hint or None)

@@ -86,7 +86,7 @@ def test_the_mail_has_a_text_and_an_html_part_with_counts_links_and_sources(subs
 
     text, html = _parts(message)
     assert message.subject == (
-        "vcwatch daily digest: 2 incidents, 2026-11-25 — Meeting bombing wave"
+        "vcwatch daily digest: 2 incidents, 2026-11-25 - Meeting bombing wave"
     )
     for part in (text, html):
         assert "2 incidents · 2 new · 2 status changes · 2 articles" in part
@@ -176,7 +176,7 @@ def test_a_title_cannot_add_a_header(subscription, title):
     assert sent.recipients() == ["vera@example.org"]
     parsed = _parsed(sent)
     assert parsed["Bcc"] is None
-    assert parsed["Subject"].endswith("— Zoom Bcc: victim@example.com")
+    assert parsed["Subject"].endswith("- Zoom Bcc: victim@example.com")
     assert "\n" not in str(parsed["Subject"])
 
 
