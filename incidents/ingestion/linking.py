@@ -169,14 +169,13 @@ def article_suggestions(article: Article) -> list[Suggestion]:
     organization_ids = {pk for key in keys for pk in catalogue.organizations_of.get(key, ())}
     if not platform_ids and not organization_ids:
         return []
-    article_platforms = {m["key"] for m in matched if m.get("kind") == TermKind.PLATFORM}
-    vocabulary = {m["key"] for m in matched if m.get("kind") == TermKind.VOCABULARY}
-    words = set(words_of(f"{article.title}\n{article.text}"))
     published = PartialDate.from_db(article.published_on, article.published_on_precision)
-
     incidents = _candidates(platform_ids, organization_ids, published)
     if not incidents:
         return []
+    article_platforms = {m["key"] for m in matched if m.get("kind") == TermKind.PLATFORM}
+    vocabulary = {m["key"] for m in matched if m.get("kind") == TermKind.VOCABULARY}
+    words = set(words_of(f"{article.title}\n{article.text}"))
     ids = [incident.pk for incident in incidents]
     platforms_of = _grouped(Incident.platforms.through.objects, "incident_id", "platform_id", ids)
     organizations_of = _grouped(IncidentOrganization.objects, "incident_id", "organization_id", ids)

@@ -26,6 +26,8 @@ from incidents.text import content_hash, normalize_text
 MAX_TITLE = 500
 MAX_AUTHOR = 300
 MAX_PUBLISHER = 200
+# Stories sharing a band key with a new one, at most, compared with it.
+MAX_CANDIDATES = 500
 
 
 class Stored(StrEnum):
@@ -125,15 +127,18 @@ def article_ingest(
 def _original_of(signature: list[int], bands: list[int]) -> int | None:
     """The first stored story this one repeats: the most similar among those sharing a band
     key (the originals, not their duplicates), the oldest on a tie."""
+    # Only the band index is asked (no ORDER BY, no duplicate_of condition in SQL): with either,
+    # the planner may walk the primary key or AND in a bitmap of every original, both of which
+    # grow with the table; the few rows sharing a band are filtered here.
     candidates = (
-        Article.objects.filter(signature_bands__overlap=bands, duplicate_of__isnull=True)
-        .order_by("id")
-        .values_list("id", "signature")[:200]
+        Article.objects.filter(signature_bands__overlap=bands)
+        .order_by()
+        .values_list("id", "signature", "duplicate_of_id")[:MAX_CANDIDATES]
     )
     best: tuple[float, int] | None = None
-    for pk, other in candidates:
-        if other and near_duplicates(signature, other):
+    for pk, other, duplicate_of in candidates:
+        if duplicate_of is None and other and near_duplicates(signature, other):
             similarity = signature_similarity(signature, other)
-            if best is None or similarity > best[0]:
+            if best is None or (similarity, -pk) > (best[0], -best[1]):
                 best = (similarity, pk)
     return best[1] if best else None
