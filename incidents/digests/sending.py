@@ -312,11 +312,27 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:1000]
 
 
+def windows_next(
+    subscriptions: Sequence[Subscription], now: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The window each subscriber's next digest would cover if it were sent now (previews, the
+    dry run): from the end of their last one, or one period back; one query for them all."""
+    ends = dict(
+        Delivery.objects.filter(subscription__in=[s.pk for s in subscriptions])
+        .values("subscription")
+        .annotate(end=Max("window_end"))
+        .values_list("subscription", "end")
+    )
+    windows = []
+    for subscription in subscriptions:
+        start = ends.get(subscription.pk)
+        if start is None:
+            frequency = DigestFrequency(subscription.frequency)
+            start = now - LENGTH.get(frequency, LENGTH[DigestFrequency.DAILY])
+        windows.append((start, max(now, start + dt.timedelta(seconds=1))))
+    return windows
+
+
 def window_next(subscription: Subscription, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The window the subscriber's next digest would cover if it were sent now (the preview):
-    from the end of the last one, or one period back."""
-    start = subscription.deliveries.aggregate(end=Max("window_end"))["end"]
-    if start is None:
-        frequency = DigestFrequency(subscription.frequency)
-        start = now - LENGTH.get(frequency, LENGTH[DigestFrequency.DAILY])
-    return start, max(now, start + dt.timedelta(seconds=1))
+    """``windows_next`` of one subscriber."""
+    return windows_next([subscription], now)[0]

@@ -37,12 +37,12 @@ from incidents.ingestion.sandbox import (
     SandboxTimeout,
     sandbox_call,
 )
-
-# Column sizes of Article and bounds past which a value is nonsense.
-MAX_TITLE_CHARS = 500
-MAX_AUTHOR_CHARS = 300
-MAX_PUBLISHER_CHARS = 200
-MAX_URL_CHARS = 2048
+from incidents.limits import (
+    ARTICLE_AUTHOR_MAX,
+    ARTICLE_PUBLISHER_MAX,
+    ARTICLE_TITLE_MAX,
+    ARTICLE_URL_MAX,
+)
 
 # Less main text than this is a list of links or a teaser, not an article: the feed's summary
 # says as much.
@@ -132,15 +132,15 @@ def page_extract(body: bytes, *, url: str, charset: str | None = None) -> PageCo
     )
     if document is None or isinstance(document, dict):  # a dict only with as_dict=True
         return None
-    title = text_cut(text_folded(html_plain(document.title or "")), MAX_TITLE_CHARS)
+    title = text_cut(text_folded(html_plain(document.title or "")), ARTICLE_TITLE_MAX)
     text = _paragraphs(document.text or "", title=title)
     if len(text) < MIN_TEXT_CHARS:
         return None
     return PageContent(
         title=title,
         text=text,
-        author=text_cut(text_folded(html_plain(document.author or "")), MAX_AUTHOR_CHARS),
-        publisher=text_cut(text_folded(html_plain(_publisher(document))), MAX_PUBLISHER_CHARS),
+        author=text_cut(text_folded(html_plain(document.author or "")), ARTICLE_AUTHOR_MAX),
+        publisher=text_cut(text_folded(html_plain(_publisher(document))), ARTICLE_PUBLISHER_MAX),
         published=_published(document.date),
         language=_language(tree),
         canonical_url=_canonical_url(tree),
@@ -353,7 +353,7 @@ def _canonical_url(tree: HtmlElement) -> str | None:
             url = url_canonical(text_storable(candidate or ""))
         except ValueError:
             continue
-        if len(url) <= MAX_URL_CHARS:
+        if len(url) <= ARTICLE_URL_MAX:
             return url
     return None
 

@@ -43,11 +43,8 @@ from incidents.ingestion.sandbox import (
     SandboxTimeout,
     sandbox_call,
 )
+from incidents.limits import ARTICLE_AUTHOR_MAX, ARTICLE_TITLE_MAX, ARTICLE_URL_MAX
 
-# Column sizes of Article (title, author, url) and bounds past which a value is nonsense.
-MAX_TITLE_CHARS = 500
-MAX_AUTHOR_CHARS = 300
-MAX_URL_CHARS = 2048
 MAX_GUID_CHARS = 2048
 MAX_CATEGORIES = 50
 MAX_CATEGORY_CHARS = 200
@@ -280,7 +277,7 @@ def _item(entry: dict[str, Any], *, base: str) -> FeedItem:
         published=_published(
             dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
         ),
-        author=text_cut(text_folded(html_plain(_string(entry.get("author")))), MAX_AUTHOR_CHARS),
+        author=text_cut(text_folded(html_plain(_string(entry.get("author")))), ARTICLE_AUTHOR_MAX),
         language=_item_language(entry),
         categories=_categories(entry.get("tags")),
     )
@@ -407,7 +404,7 @@ def _string(value: object) -> str:
 
 def _title(value: object) -> str:
     # Feeds mislabel text and HTML so often that a title is always read as HTML.
-    return text_cut(text_folded(html_plain(_string(value))), MAX_TITLE_CHARS)
+    return text_cut(text_folded(html_plain(_string(value))), ARTICLE_TITLE_MAX)
 
 
 def _link(value: object, *, base: str) -> str | None:
@@ -426,7 +423,7 @@ def _href(value: str, *, base: str) -> str | None:
         parts = urlsplit(url)
     except ValueError:  # a malformed IPv6 host or port
         return None
-    if parts.scheme not in URL_SCHEMES or len(url) > MAX_URL_CHARS:
+    if parts.scheme not in URL_SCHEMES or len(url) > ARTICLE_URL_MAX:
         return None
     if parts.scheme != "mailto" and not parts.hostname:
         return None

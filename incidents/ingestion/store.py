@@ -20,12 +20,10 @@ from incidents.ingestion.dedupe import (
 from incidents.ingestion.gazetteer import article_relevance, relevance_fields
 from incidents.ingestion.language import language_detect
 from incidents.ingestion.plaintext import text_storable
+from incidents.limits import ARTICLE_AUTHOR_MAX, ARTICLE_PUBLISHER_MAX, ARTICLE_TITLE_MAX
 from incidents.models import Article
 from incidents.text import content_hash, normalize_text
 
-MAX_TITLE = 500
-MAX_AUTHOR = 300
-MAX_PUBLISHER = 200
 # Stories sharing a band key with a new one, at most, compared with it.
 MAX_CANDIDATES = 500
 
@@ -69,7 +67,7 @@ def article_ingest(
         if known is not None:
             return Ingested(known, Stored.KNOWN)
     text = normalize_text(text_storable(text))
-    title = normalize_text(text_storable(title))[:MAX_TITLE] or text[:80]
+    title = normalize_text(text_storable(title))[:ARTICLE_TITLE_MAX] or text[:80]
     if not text:
         raise NotStorable("the document has no text")
     digest = content_hash(text)
@@ -100,8 +98,8 @@ def article_ingest(
         text=text,
         content_hash=digest,
         language=language,
-        author=normalize_text(text_storable(author))[:MAX_AUTHOR],
-        publisher=normalize_text(text_storable(publisher))[:MAX_PUBLISHER],
+        author=normalize_text(text_storable(author))[:ARTICLE_AUTHOR_MAX],
+        publisher=normalize_text(text_storable(publisher))[:ARTICLE_PUBLISHER_MAX],
         published_on=day,
         published_on_precision=precision if day else None,
         signature=signature,

@@ -12,6 +12,12 @@ from django.db.models import Case, F, Q
 
 from incidents.dates import PartialDate, precision_constraints, refuse_future
 from incidents.dates import Precision as DatePrecision
+from incidents.limits import (
+    ARTICLE_AUTHOR_MAX,
+    ARTICLE_PUBLISHER_MAX,
+    ARTICLE_TITLE_MAX,
+    ARTICLE_URL_MAX,
+)
 from incidents.models.fields import actor_field
 from incidents.models.history import tracked
 from incidents.search import language_vector
@@ -61,10 +67,10 @@ class Article(models.Model):
     """A source document, stored once however many incidents it backs."""
 
     # Canonical http(s) URL, or for a document that has none a stable URN (urn:sha256:<hash>).
-    url = models.CharField(max_length=2048, unique=True)
-    title = models.CharField(max_length=500)
-    publisher = models.CharField(max_length=200, blank=True)
-    author = models.CharField(max_length=300, blank=True)
+    url = models.CharField(max_length=ARTICLE_URL_MAX, unique=True)
+    title = models.CharField(max_length=ARTICLE_TITLE_MAX)
+    publisher = models.CharField(max_length=ARTICLE_PUBLISHER_MAX, blank=True)
+    author = models.CharField(max_length=ARTICLE_AUTHOR_MAX, blank=True)
     language = models.CharField(max_length=2, help_text="ISO 639-1 code, detected from the text")
     published_on = models.DateField(null=True, blank=True)
     published_on_precision = models.CharField(

@@ -22,8 +22,6 @@ from incidents.models import Article, Incident, LinkCandidate, Platform, Tag
 from incidents.services.incidents import incident_create, incident_link_article
 
 Status = LinkCandidate.Status
-# The longest title an incident takes (Incident.title).
-_TITLE_MAX = 200
 
 
 @dataclass
@@ -97,7 +95,8 @@ def incident_from_article(
         # Serialises two filings from one article: the second finds the candidates decided.
         Article.objects.select_for_update().only("pk").get(pk=article.pk)
         incident = incident_create(
-            title=(title or "").strip() or article.title[:_TITLE_MAX],
+            title=(title or "").strip()
+            or article.title[: Incident._meta.get_field("title").max_length],
             category=category,
             severity=severity,
             summary=summary,

@@ -274,11 +274,19 @@ def test_the_queries_do_not_grow_with_the_subscribers_of_a_batch(smtp):
 @pytest.mark.django_db
 def test_a_new_subscriber_waits_for_their_next_hour(smtp):
     now = timezone.now()
+    hour_came = now.replace(minute=0, second=0, microsecond=0)
     IncidentFactory(title="Zoom meetings hijacked")
-    subscription = _subscriber("newcomer", now)
-    # Their hour came before they subscribed: nothing until the next one.
-    Subscription.objects.filter(pk=subscription.pk).update(created_at=now + dt.timedelta(hours=2))
-    assert subscriptions_due(now=now + dt.timedelta(hours=2)) == []
+    newcomer = _subscriber("newcomer", now)
+    regular = _subscriber("regular", now)
+    # The newcomer subscribed after their hour came today; the regular one the day before.
+    Subscription.objects.filter(pk=newcomer.pk).update(
+        created_at=hour_came + dt.timedelta(minutes=1)
+    )
+    Subscription.objects.filter(pk=regular.pk).update(created_at=hour_came - dt.timedelta(days=1))
+
+    due = subscriptions_due(now=hour_came + dt.timedelta(minutes=30))
+
+    assert [subscription.pk for subscription, _ in due] == [regular.pk]
 
 
 @pytest.mark.django_db

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from incidents.ingestion.parse import (
-    MAX_TITLE_CHARS,
     FeedItem,
     ParsedFeed,
     feed_parse,
     feed_parse_limited,
 )
+from incidents.limits import ARTICLE_TITLE_MAX
 
 FEED_URL = "https://news.example.com/security/feed.xml"
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "feedparser"
@@ -75,7 +75,7 @@ def corpus_problems(path: Path, parsed: ParsedFeed) -> list[str]:
             problems.append(f"link {item.link!r}")
         if item.published is not None and item.published.tzinfo is not UTC:
             problems.append(f"published {item.published!r}")
-        if len(item.title) > MAX_TITLE_CHARS:
+        if len(item.title) > ARTICLE_TITLE_MAX:
             problems.append("title too long")
     return [f"{path.relative_to(CORPUS)}: {problem}" for problem in problems]
 
@@ -484,7 +484,7 @@ def test_nul_and_control_characters_never_come_out():
 def test_a_long_title_is_cut_to_the_column():
     item = only(feed_parse(rss(f"<item><title>{'word ' * 300}</title></item>"), url=FEED_URL))
 
-    assert len(item.title) == MAX_TITLE_CHARS
+    assert len(item.title) == ARTICLE_TITLE_MAX
     assert item.title.endswith("…")
 
 

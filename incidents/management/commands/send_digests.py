@@ -8,7 +8,12 @@ from django.utils import timezone
 
 from incidents.digests.content import digests_build
 from incidents.digests.render import digest_message
-from incidents.digests.sending import deliveries_claim, deliveries_send, subscriptions_due
+from incidents.digests.sending import (
+    deliveries_claim,
+    deliveries_send,
+    subscriptions_due,
+    windows_next,
+)
 from incidents.models import DigestFrequency
 
 
@@ -52,12 +57,13 @@ class Command(BaseCommand):
             )
 
     def _print(self, due, now) -> None:
-        from incidents.digests.sending import window_next
-
-        requests = []
-        for subscription, _ in due:
-            start, _end = window_next(subscription, now)
-            requests.append((subscription, start, now))
+        subscriptions = [subscription for subscription, _ in due]
+        requests = [
+            (subscription, start, now)
+            for subscription, (start, _end) in zip(
+                subscriptions, windows_next(subscriptions, now), strict=True
+            )
+        ]
         for (subscription, _), digest in zip(due, digests_build(requests), strict=True):
             if digest.empty:
                 self.stdout.write(f"{subscription.user.username}: nothing to send")
