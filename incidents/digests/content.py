@@ -8,6 +8,7 @@ the batch's widest window is read once, then each subscriber's share is picked i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -58,6 +59,15 @@ class Section:
     followed: bool
     changes: tuple[Change, ...]
     stories: tuple[Story, ...]
+
+    # Sections key the rendering cache, and hashing one walks all its changes: once is enough.
+    def __hash__(self) -> int:
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        fields = (self.slug, self.title, self.severity, self.status, self.url, self.followed)
+        return hash((fields, self.changes, self.stories))
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,7 @@ class _Candidate:
     platform_ids: frozenset[int]
     incident_id: int
     section: Section  # as seen by someone who does not follow it
+    section_followed: Section  # and by someone who does
 
 
 def _chosen(
@@ -194,7 +205,7 @@ def _chosen(
     chosen = []
     for candidate in candidates:
         if candidate.incident_id in followed:
-            chosen.append(replace(candidate.section, followed=True))
+            chosen.append(candidate.section_followed)
         elif (
             (not platforms or candidate.platform_ids & platforms)
             and (severities is None or candidate.severity in severities)
@@ -231,7 +242,12 @@ def _candidates(changes: Changes, start: dt.datetime, end: dt.datetime) -> list[
         )
         candidates.append(
             _Candidate(
-                incident.severity, incident.category, incident.platform_ids, incident_id, section
+                incident.severity,
+                incident.category,
+                incident.platform_ids,
+                incident_id,
+                section,
+                replace(section, followed=True),
             )
         )
     candidates.sort(key=_order)

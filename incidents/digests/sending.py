@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
-import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from incidents.digests.content import digests_build
+from incidents.digests.courier import Courier
 from incidents.digests.periods import (
     LENGTH,
     Period,
@@ -151,11 +150,30 @@ def _claim_batch(batch: Sequence[tuple[Subscription, Period]], *, now: dt.dateti
 
 
 def deliveries_send(ids: Iterable[int], *, now: dt.datetime | None = None) -> SendReport:
-    """Send the claimed deliveries of ``ids`` that are due, over one SMTP connection."""
+    """Send the claimed deliveries of ``ids`` that are due, in batches, over one SMTP connection.
+
+    Each batch is leased, built and rendered here while the courier's thread sends the one
+    before; its outcomes are recorded once the courier is done with it.
+    """
     report = SendReport()
     ids = list(ids)
-    for start in range(0, len(ids), BATCH):
-        _send_batch(ids[start : start + BATCH], report, now=now or timezone.now())
+    pending: list[_Batch] = []
+    with Courier() as courier:
+        try:
+            for start in range(0, len(ids), BATCH):
+                batch = _batch_take(ids[start : start + BATCH], report, now=now or timezone.now())
+                if batch is None:
+                    continue
+                pending.append(batch)
+                _batch_submit(batch, courier)
+                while len(pending) > 1:
+                    _batch_record(pending.pop(0), courier, report)
+        except BaseException:
+            courier.abort()  # what was sent is recorded below, the rest waits for a retry
+            raise
+        finally:
+            while pending:
+                _batch_record(pending.pop(0), courier, report)
     return report
 
 
@@ -168,8 +186,19 @@ def deliveries_overdue(*, now: dt.datetime, limit: int = 10_000) -> list[int]:
     )
 
 
-def _send_batch(ids: list[int], report: SendReport, *, now: dt.datetime) -> None:
-    # The lease: only deliveries still to send and not held by another send are taken.
+@dataclass
+class _Batch:
+    number: int
+    taken: list[Delivery]
+    now: dt.datetime
+    outcomes: dict[str, list[int]] = field(
+        default_factory=lambda: {"sent": [], "empty": [], "retry": [], "failed": []}
+    )
+    summaries: dict[int, dict] = field(default_factory=dict)
+
+
+def _batch_take(ids: list[int], report: SendReport, *, now: dt.datetime) -> _Batch | None:
+    """Lease the deliveries of ``ids`` still to send and not held by another send."""
     with transaction.atomic():
         taken = list(
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -183,71 +212,48 @@ def _send_batch(ids: list[int], report: SendReport, *, now: dt.datetime) -> None
         )
     report.skipped += sorted(set(ids) - {d.pk for d in taken})
     if not taken:
-        return
-    digests = digests_build([(d.subscription, d.window_start, d.window_end) for d in taken])
-    outcomes: dict[str, list[int]] = {"sent": [], "empty": [], "retry": [], "failed": []}
-    errors: dict[int, str] = {}
-    summaries: dict[int, dict] = {}
-    smtp = None
+        return None
+    return _Batch(number=taken[0].pk, taken=taken, now=now)
+
+
+def _batch_submit(batch: _Batch, courier: Courier) -> None:
+    """Build the batch's digests and hand their mails to the courier (not the empty ones)."""
+    courier.batch_open(batch.number)
     try:
-        for delivery, digest in zip(taken, digests, strict=True):
-            summaries[delivery.pk] = digest.counts
+        windows = [(d.subscription, d.window_start, d.window_end) for d in batch.taken]
+        digests = digests_build(windows)
+        for delivery, digest in zip(batch.taken, digests, strict=True):
+            batch.summaries[delivery.pk] = digest.counts
             if digest.empty:
-                outcomes["empty"].append(delivery.pk)
+                batch.outcomes["empty"].append(delivery.pk)
                 continue
-            if smtp is None:
-                smtp = get_connection(fail_silently=False)
-                try:
-                    smtp.open()
-                except (smtplib.SMTPException, OSError) as error:
-                    # The server cannot be reached: every delivery left waits for a retry.
-                    smtp = None
-                    _all_retry(taken, delivery, outcomes, errors, error)
-                    break
             message = digest_message(
-                digest,
-                subscription=delivery.subscription,
-                message_id=delivery.message_id,
-                connection=smtp,
+                digest, subscription=delivery.subscription, message_id=delivery.message_id
             )
-            try:
-                message.send()
-            except (smtplib.SMTPException, OSError) as error:
-                outcome = "retry" if _transient(error) else "failed"
-                if outcome == "retry" and delivery.attempts + 1 >= MAX_ATTEMPTS:
-                    outcome = "failed"
-                outcomes[outcome].append(delivery.pk)
-                errors[delivery.pk] = _describe(error)
-                if isinstance(error, smtplib.SMTPServerDisconnected | socket.timeout):
-                    # The connection is gone: the rest of the batch waits for the retry.
-                    smtp = None
-                    _all_retry(taken, delivery, outcomes, errors, error, after=True)
-                    break
-            else:
-                outcomes["sent"].append(delivery.pk)
+            courier.submit(batch.number, delivery.pk, message)
     finally:
-        if smtp is not None:
-            smtp.close()
-    _record(outcomes, errors, summaries, taken, now=now)
-    for name in outcomes:
-        getattr(report, name).extend(outcomes[name])
+        courier.batch_close(batch.number)
 
 
-def _all_retry(
-    taken: list[Delivery],
-    current: Delivery,
-    outcomes: dict[str, list[int]],
-    errors: dict[int, str],
-    error: BaseException,
-    *,
-    after: bool = False,
-) -> None:
-    """Mark the deliveries from ``current`` on (after it, with ``after``) for a retry."""
-    index = taken.index(current) + (1 if after else 0)
-    for delivery in taken[index:]:
-        if delivery.pk not in errors and delivery.pk not in outcomes["empty"]:
-            outcomes["retry"].append(delivery.pk)
-            errors[delivery.pk] = _describe(error)
+def _batch_record(batch: _Batch, courier: Courier, report: SendReport) -> None:
+    """Wait for the courier to be done with ``batch``, then record each outcome."""
+    attempts = {d.pk: d.attempts + 1 for d in batch.taken}
+    errors: dict[int, str] = {}
+    for outcome in courier.outcomes(batch.number):
+        if outcome.error is None:
+            batch.outcomes["sent"].append(outcome.key)
+            continue
+        errors[outcome.key] = _describe(outcome.error)
+        if not outcome.tried:
+            kind = "retry"  # the connection was not there: this mail was never offered
+        elif not _transient(outcome.error):
+            kind = "failed"
+        else:
+            kind = "retry" if attempts[outcome.key] < MAX_ATTEMPTS else "failed"
+        batch.outcomes[kind].append(outcome.key)
+    _record(batch.outcomes, errors, batch.summaries, batch.taken, now=batch.now)
+    for name, keys in batch.outcomes.items():
+        getattr(report, name).extend(keys)
 
 
 def _record(

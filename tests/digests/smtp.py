@@ -14,8 +14,8 @@ from aiosmtpd.controller import Controller
 
 
 class Recorder:
-    """Keeps each accepted message; answers from ``script`` first ("451 ...", "550 ...", or
-    "hang" to never answer), then accepts."""
+    """Keeps each accepted message; answers from ``script`` first ("451 ...", "550 ...",
+    "hang" to never answer, or "accept"), then accepts."""
 
     def __init__(self) -> None:
         self.script: list[str] = []
@@ -27,6 +27,9 @@ class Recorder:
         self.attempts += 1
         if self.script:
             answer = self.script.pop(0)
+            if answer == "accept":
+                self.accepted.append(email.message_from_bytes(envelope.content))
+                return "250 OK"
             if answer == "hang":
                 # Holds the reply until the test ends: the client's timeout must give up first.
                 while not self.released.is_set():

@@ -25,24 +25,11 @@ from incidents.digests.sending import (
 )
 from incidents.models import Delivery, DigestFrequency, Incident, Subscription
 from incidents.roles import Role
-from tests.digests.smtp import smtp_server
 from tests.factories import IncidentFactory, PlatformFactory
 
 # The job runs "a day from now" at the subscribers' hour: the incidents a test files now fall in
 # the day before, the first digest's window.
 LATER = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def smtp(settings):
-    with smtp_server() as (recorder, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_TIMEOUT = 2
-        yield recorder
 
 
 def _subscriber(username: str, now: dt.datetime, **fields) -> Subscription:
