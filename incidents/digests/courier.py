@@ -96,6 +96,7 @@ class Courier:
         self._keys: dict[int, list[int]] = {}  # what each batch was given, in order
         self._buffer = bytearray()  # outcome bytes read from the child, not parsed yet
         self._eof = False
+        self._gone = False  # the child's input is closed: it died
 
     def __enter__(self) -> Courier:
         backend = get_connection(fail_silently=False)
@@ -159,14 +160,24 @@ class Courier:
         if self._inline is not None:
             self._done[batch].append(_send_inline(self._inline, key, message))
             return
+        if self._gone:
+            return  # reported as not tried by ``outcomes``
         mail = Mail.of(message)
         self._drain()  # the child must never wait on a full outcome pipe while this one writes
-        _write(self._mails, ("mail", batch, key, mail.sender, mail.recipients, mail.data))
+        self._send(("mail", batch, key, mail.sender, mail.recipients, mail.data))
 
     def batch_close(self, batch: int) -> None:
         """No more mails for ``batch``: its outcomes can be had once they are sent."""
-        if self._inline is None:
-            _write(self._mails, ("end", batch))
+        if self._inline is None and not self._gone:
+            self._send(("end", batch))
+
+    def _send(self, frame: tuple) -> None:
+        try:
+            _write(self._mails, frame)
+        except BrokenPipeError:
+            # The child died (killed, out of memory): what it did not report is retried later.
+            logger.error("the digest courier is gone: the rest of the batch waits for a retry")
+            self._gone = True
 
     def outcomes(self, batch: int) -> list[Outcome]:
         """The outcome of each mail of a closed ``batch``, in order; waits for the last one."""

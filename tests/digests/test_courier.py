@@ -98,6 +98,29 @@ def test_a_courier_killed_mid_batch_is_no_loss_and_no_duplicate(smtp, monkeypatc
 
 
 @pytest.mark.django_db
+def test_a_courier_dead_before_the_batch_leaves_it_all_for_a_retry(smtp, monkeypatch):
+    now = timezone.now() + LATER
+    _three_subscribers(now)
+
+    class Dead(courier_module.Courier):
+        def __enter__(self):
+            entered = super().__enter__()
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitid(os.P_PID, self._pid, os.WEXITED | os.WNOWAIT)  # dead, not yet reaped
+            return entered
+
+    monkeypatch.setattr(sending, "Courier", Dead)
+    report = _run(now)  # no exception: the batch is left for the retry
+
+    assert sorted(report.retry) == sorted(Delivery.objects.values_list("pk", flat=True))
+    assert smtp.attempts == 0
+    monkeypatch.setattr(sending, "Courier", courier_module.Courier)
+    later = _retry_time()
+    assert len(deliveries_send(deliveries_overdue(now=later), now=later).sent) == 3
+    assert len(smtp.accepted) == 3
+
+
+@pytest.mark.django_db
 def test_a_failure_while_rendering_records_what_went_and_leaves_the_rest(smtp, monkeypatch):
     now = timezone.now() + LATER
     _three_subscribers(now)
