@@ -6,7 +6,8 @@
    claim, so two jobs at once claim each digest once.
 2. Send: a batch of claimed deliveries is taken by a conditional update (a lease), their digests
    built together (a constant number of queries) and sent over one SMTP connection, each with a
-   Message-ID fixed by subscriber and period. Sent is recorded after the server accepted.
+   Message-ID fixed by subscriber and period, by the courier (``incidents.digests.courier``)
+   while the next batch is built. Sent is recorded after the server accepted.
 3. A temporary failure (4xx, a timeout, a dropped connection) leaves the delivery to be tried
    again later with backoff; a permanent one (5xx) marks it failed, shown in the admin, never
    retried. A worker that dies mid-send leaves its lease to lapse: the sweeper sends it again.
@@ -152,8 +153,8 @@ def _claim_batch(batch: Sequence[tuple[Subscription, Period]], *, now: dt.dateti
 def deliveries_send(ids: Iterable[int], *, now: dt.datetime | None = None) -> SendReport:
     """Send the claimed deliveries of ``ids`` that are due, in batches, over one SMTP connection.
 
-    Each batch is leased, built and rendered here while the courier's thread sends the one
-    before; its outcomes are recorded once the courier is done with it.
+    Each batch is leased, built and rendered here while the courier (a forked process) sends
+    what was rendered before; a batch's outcomes are recorded once the courier is done with it.
     """
     report = SendReport()
     ids = list(ids)
