@@ -19,7 +19,6 @@ whose outbox must stay in this process) and systems without ``fork`` send inline
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import mmap
 import os
@@ -107,6 +106,8 @@ class Courier:
         self._aborted = mmap.mmap(-1, 1)
         mails_read, self._mails = os.pipe()
         self._outcomes, outcomes_write = os.pipe()
+        import fcntl  # POSIX, as fork is
+
         for descriptor in (self._mails, outcomes_write):
             with contextlib.suppress(AttributeError, OSError):  # Linux only; smaller is fine
                 fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
