@@ -54,10 +54,16 @@ import sys
 import time
 import zoneinfo
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchdb import (  # noqa: E402  # bench/, the script's own directory
+    bench_database_create,
+    bench_database_use,
+    rows_copy,
+)
+
 BENCH_DB = "vcwatch_bench_digest"
 TARGET_SECONDS = 60.0
 TARGET_RATIO = 1.3
@@ -131,15 +137,11 @@ def main() -> None:
     parser.add_argument("--skip-batches", action="store_true", help="skip the per-batch runs")
     args = parser.parse_args()
 
-    base_url = os.environ.get("DATABASE_URL", "")
-    if not base_url.startswith(("postgres://", "postgresql://")):
-        sys.exit("error: set DATABASE_URL to a PostgreSQL server (its database is not touched)")
-    parts = urlsplit(base_url)
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+    admin_url = bench_database_use(BENCH_DB)
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
     os.environ["DEBUG"] = "false"  # no query log kept in memory
-    _create_database(urlunsplit(parts._replace(path="/postgres")), reuse=args.reuse)
+    bench_database_create(admin_url, BENCH_DB, reuse=args.reuse)
 
     # The sink first, in a fresh process (spawn: nothing of Django's state is inherited).
     sink = Sink()
@@ -160,17 +162,6 @@ def main() -> None:
         _measure(args, sink, now)
     finally:
         sink.stop()
-
-
-def _create_database(admin_url: str, *, reuse: bool) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if exists and not reuse:
-            conn.execute(f"DROP DATABASE {BENCH_DB} WITH (FORCE)")
-        if not exists or not reuse:
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 # --- The SMTP sink ----------------------------------------------------------------------------
@@ -299,7 +290,7 @@ def _incidents(raw, rng, n_changed, due_at, platform_ids) -> list[dict]:
                 "platforms": set(rng.choices(platform_ids, weights=weights, k=rng.randint(1, 2))),
             }
         )
-    _copy(
+    rows_copy(
         raw,
         "incidents_incident",
         [
@@ -331,7 +322,7 @@ def _incidents(raw, rng, n_changed, due_at, platform_ids) -> list[dict]:
     ids = dict(raw.execute("SELECT slug, id FROM incidents_incident").fetchall())
     for x in incidents:
         x["id"] = ids[f"digest-bench-{x['i']}"]
-    _copy(
+    rows_copy(
         raw,
         "incidents_incident_platforms",
         ["incident_id", "platform_id"],
@@ -360,7 +351,7 @@ def _timeline(raw, rng, incidents, due_at) -> None:
             text = f"Status changed from {STATUS_LABELS[before]} to {STATUS_LABELS[after]}."
             at = _in_window(rng, x["created"], due_at)
             rows.append([x["id"], at.date(), "day", "status_change", text, before, after, at])
-    _copy(
+    rows_copy(
         raw,
         "incidents_timelineevent",
         [
@@ -440,14 +431,14 @@ def _articles(raw, rng, incidents, due_at) -> None:
         ]
 
     # The originals, then their near-duplicates pointing at them.
-    _copy(
+    rows_copy(
         raw,
         "incidents_article",
         columns,
         (row(key, title, *outlets[0], None) for key, title, outlets, _ in stories),
     )
     ids = _article_ids(raw)
-    _copy(
+    rows_copy(
         raw,
         "incidents_article",
         columns,
@@ -458,7 +449,7 @@ def _articles(raw, rng, incidents, due_at) -> None:
         ),
     )
     ids = _article_ids(raw)
-    _copy(
+    rows_copy(
         raw,
         "incidents_incidentsource",
         ["incident_id", "article_id", "linked_at"],
@@ -483,7 +474,7 @@ def _subscribers(raw, rng, n, due_at, platform_ids, incidents) -> None:
     filter on platforms, 25% on a minimum severity, 15% on categories, 20% follow incidents."""
     weights = [weight for _, _, weight in PLATFORMS]
     joined = due_at - JOINED
-    _copy(
+    rows_copy(
         raw,
         "auth_user",
         [
@@ -506,7 +497,7 @@ def _subscribers(raw, rng, n, due_at, platform_ids, incidents) -> None:
         "SELECT id FROM auth_user WHERE username LIKE 'reader%%' ORDER BY id"
     ).fetchall()
     viewer = raw.execute("SELECT id FROM auth_group WHERE name = 'Viewer'").fetchone()[0]
-    _copy(raw, "auth_user_groups", ["user_id", "group_id"], ([u, viewer] for (u,) in users))
+    rows_copy(raw, "auth_user_groups", ["user_id", "group_id"], ([u, viewer] for (u,) in users))
     subscriptions = []
     for (user,) in users:
         zone = rng.choice(ZONES)
@@ -519,7 +510,7 @@ def _subscribers(raw, rng, n, due_at, platform_ids, incidents) -> None:
         if rng.random() < 0.2:
             followed = {rng.choice(incidents)["id"] for _ in range(rng.randint(1, 3))}
         subscriptions.append((user, zone, minimum, categories, platforms, followed))
-    _copy(
+    rows_copy(
         raw,
         "incidents_subscription",
         [
@@ -539,13 +530,13 @@ def _subscribers(raw, rng, n, due_at, platform_ids, incidents) -> None:
         ),
     )
     ids = dict(raw.execute("SELECT user_id, id FROM incidents_subscription").fetchall())
-    _copy(
+    rows_copy(
         raw,
         "incidents_subscription_platforms",
         ["subscription_id", "platform_id"],
         ([ids[s[0]], platform] for s in subscriptions for platform in s[4]),
     )
-    _copy(
+    rows_copy(
         raw,
         "incidents_subscription_followed",
         ["subscription_id", "incident_id"],
@@ -556,12 +547,6 @@ def _subscribers(raw, rng, n, due_at, platform_ids, incidents) -> None:
 def _hour(due_at: dt.datetime, zone: str) -> int:
     """The hour of ``due_at`` in ``zone``: the subscriber's delivery hour."""
     return due_at.astimezone(zoneinfo.ZoneInfo(zone)).hour
-
-
-def _copy(raw, table: str, columns: list[str], rows) -> None:
-    with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 # --- The measures -----------------------------------------------------------------------------

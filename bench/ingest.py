@@ -41,12 +41,12 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from benchdb import bench_database_create, bench_database_use  # noqa: E402
 from ingest_corpus import FeedDoc, corpus_build, etag_of, feed_bytes, page_bytes  # noqa: E402
 
 BENCH_DB = "vcwatch_bench_ingest"
@@ -74,13 +74,9 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    base_url = os.environ.get("DATABASE_URL", "")
-    if not base_url.startswith(("postgres://", "postgresql://")):
-        sys.exit("error: set DATABASE_URL to a PostgreSQL server (its database is not touched)")
+    admin_url = bench_database_use(BENCH_DB)
     if not os.environ.get("REDIS_URL", "").startswith("redis://"):
         sys.exit("error: set REDIS_URL to a Redis database the bench may flush (db 9)")
-    parts = urlsplit(base_url)
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
     os.environ["TRACKER_FETCH_ALLOW_PRIVATE"] = "1"  # the feeds are on 127.0.0.1
@@ -114,7 +110,7 @@ def main() -> None:
     )
     print(f"machine: {os.cpu_count()} cores, load average {_load()} (shared with other work)")
 
-    _create_database(urlunsplit(parts._replace(path="/postgres")))
+    bench_database_create(admin_url, BENCH_DB)
     import django
 
     django.setup()
@@ -226,15 +222,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # --- Set-up ------------------------------------------------------------------------------------
-
-
-def _create_database(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(f"DROP DATABASE {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def _feeds_create(docs: list[FeedDoc], server: CorpusServer) -> list[int]:
