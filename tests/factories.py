@@ -99,3 +99,16 @@ class CitationFactory(factory.django.DjangoModelFactory):
     event = factory.SubFactory(TimelineEventFactory)
     article = factory.SubFactory(ArticleFactory)
     quote = ""
+
+
+# A whole subscription as subscription_update takes it: daily at 07:00 in Amsterdam, no filters.
+DAILY_SUBSCRIPTION = {
+    "frequency": "daily",
+    "delivery_hour": 7,
+    "delivery_weekday": 0,
+    "time_zone": "Europe/Amsterdam",
+    "platforms": [],
+    "min_severity": None,
+    "categories": [],
+    "followed": [],
+}

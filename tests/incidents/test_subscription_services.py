@@ -17,20 +17,10 @@ from incidents.services.subscriptions import (
     subscription_update,
     subscription_values,
 )
+from tests.factories import DAILY_SUBSCRIPTION as DAILY
 from tests.factories import IncidentFactory, PlatformFactory
 
 UTC = dt.UTC
-
-DAILY = {
-    "frequency": "daily",
-    "delivery_hour": 7,
-    "delivery_weekday": 0,
-    "time_zone": "Europe/Amsterdam",
-    "platforms": [],
-    "min_severity": None,
-    "categories": [],
-    "followed": [],
-}
 
 
 @pytest.fixture

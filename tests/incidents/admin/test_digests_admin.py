@@ -12,18 +12,8 @@ from django.urls import reverse
 
 from incidents.models import Delivery, Subscription
 from incidents.services.subscriptions import subscription_update
+from tests.factories import DAILY_SUBSCRIPTION as DAILY
 from tests.factories import IncidentFactory, PlatformFactory
-
-DAILY = {
-    "frequency": "daily",
-    "delivery_hour": 7,
-    "delivery_weekday": 0,
-    "time_zone": "Europe/Amsterdam",
-    "platforms": [],
-    "min_severity": None,
-    "categories": [],
-    "followed": [],
-}
 
 
 @pytest.fixture
