@@ -14,7 +14,7 @@ from functools import lru_cache, reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Case, Q, When
+from django.db.models import BooleanField, Case, F, Func, Q, When
 from django.db.models.expressions import Expression
 
 from incidents.search_phrases import phrase_narrowing
@@ -79,12 +79,18 @@ def query_all_languages(text: str) -> SearchQuery:
     the planner think it matches ten times as many rows (and scan the table instead of the
     index).
     """
-    return TsQuery(" | ".join(f"( {reading} )" for reading in _readings(text)))
+    return TsQuery(_query_text(text))
 
 
-def article_matching(text: str) -> Q:
-    """Articles whose search vector matches ``text``."""
-    own_language = exclusions_in_own_language(text)
+def _query_text(text: str) -> str:
+    return " | ".join(f"( {reading} )" for reading in _readings(text))
+
+
+def article_matching(text: str, *, indexable: bool = True) -> Q:
+    """Articles whose search vector matches ``text``; ``indexable=False`` leaves the index the
+    readings of every language together (``article_candidates``) and the check in each row's
+    own language to the rows it finds."""
+    own_language = exclusions_in_own_language(text, indexable=indexable)
     matching = article_candidates(text)
     return matching if own_language is None else matching & own_language
 
@@ -97,12 +103,30 @@ def article_candidates(text: str) -> Q:
     return matching if narrowing is None else matching & narrowing
 
 
-def exclusions_in_own_language(text: str) -> Q | None:
+def article_matching_scanned(text: str) -> Q:
+    """``article_matching`` as a scan of the full-text index should ask for it.
+
+    With an exclusion, the index would read the entries of the excluded word too (every
+    article holding "teams", for "phishing -teams") to tell which rows lack it. It is asked for
+    the query's positive part instead (PostgreSQL's ``querytree``), and each row it finds is
+    checked in its own language by function calls, which the planner does not give to the index.
+    """
+    positive = _positive_part(_query_text(text))
+    own_language = exclusions_in_own_language(text, indexable=False)
+    if positive is None or own_language is None:
+        return article_matching(text)
+    scan = Q(search_vector=TsQuery(positive)) & own_language
+    narrowing = phrase_narrowing(_readings(text))
+    return scan if narrowing is None else scan & narrowing
+
+
+def exclusions_in_own_language(text: str, *, indexable: bool = True) -> Q | None:
     """With an exclusion (``-word``), the query read in each article's own language; else None.
 
     OR-ed with the readings of other languages, an exclusion would let through an article
     holding the word as its own language stems it ("teams" is 'team' in English, which the
     unstemmed reading does not exclude). Without one, the readings OR-ed decide alone.
+    ``indexable=False`` tests each reading by a function call the planner keeps from the index.
     """
     by_config = _readings_by_config(text)
     if not any("!" in reading for reading in by_config.values()):
@@ -114,9 +138,21 @@ def exclusions_in_own_language(text: str) -> Q | None:
             languages[by_config[config]].append(Q(language=code))
     if FALLBACK in by_config:
         languages[by_config[FALLBACK]].append(~Q(language__in=list(CONFIGS)))
+
+    def reading_matches(reading: str) -> Q:
+        if indexable:
+            return Q(search_vector=TsQuery(reading))
+        call = Func(
+            F("search_vector"),
+            TsQuery(reading),
+            function="ts_match_vq",
+            output_field=BooleanField(),
+        )
+        return Q(call)
+
     return reduce(
         operator.or_,
-        [reduce(operator.or_, rows) & Q(search_vector=TsQuery(r)) for r, rows in languages.items()],
+        [reduce(operator.or_, rows) & reading_matches(r) for r, rows in languages.items()],
     )
 
 
@@ -124,6 +160,16 @@ def _readings(text: str) -> tuple[str, ...]:
     """The distinct readings of ``text`` that keep a word (none: only stop words, or nothing;
     the empty query then matches nothing)."""
     return tuple(sorted(set(_readings_by_config(text).values())))
+
+
+@lru_cache(maxsize=4096)
+def _positive_part(query: str) -> str | None:
+    """What of ``query`` (tsquery text) the full-text index answers, when that is less than
+    the whole and not nothing (``T``: a query of exclusions alone); else None."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT querytree(%s::tsquery), %s::tsquery::text", [query, query])
+        positive, whole = cursor.fetchone()
+    return None if positive in ("", "T", whole) else positive
 
 
 @lru_cache(maxsize=4096)

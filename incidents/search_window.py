@@ -30,17 +30,52 @@ FEW = 4
 
 def newest_matches(queryset: QuerySet, condition: Q, *, limit: int) -> list[int]:
     """The ids of the newest ``limit`` rows of ``queryset`` that meet a full-text ``condition``."""
+    window = _window(queryset, condition, limit=limit)
+    return window if isinstance(window, list) else list(window)
+
+
+def newest_window(
+    queryset: QuerySet,
+    condition: Q,
+    *,
+    limit: int,
+    estimate: Q | None = None,
+    scan: Q | None = None,
+) -> Q:
+    """Rows among the newest ``limit`` of ``queryset`` that meet ``condition``, as a condition:
+    when the newest rows are walked, a subquery of the caller's statement (a thousand ids need
+    not come to Python and go back); else the ids found.
+
+    The plan follows the planner's estimate of the rows meeting ``estimate`` (a simpler
+    condition than an exact one it cannot estimate; ``condition`` by default); ``scan``, the
+    same rows as ``condition`` as the full-text index should be asked for them, serves the
+    scans of the index.
+    """
+    window = _window(queryset, condition, limit=limit, estimate=estimate, scan=scan)
+    return among(window) if isinstance(window, list) else Q(pk__in=window)
+
+
+def _window(
+    queryset: QuerySet,
+    condition: Q,
+    *,
+    limit: int,
+    estimate: Q | None = None,
+    scan: Q | None = None,
+) -> QuerySet | list[int]:
+    """The newest matches: the query that walks to them (a common query), or their ids."""
     rows = queryset.order_by().values("pk")  # what the filters keep, not what a page shows
-    matching = rows.filter(condition)
+    matching = rows.filter(condition if estimate is None else estimate)
     bounds = rows.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["high"] is None:
         return []
     low, high = bounds["low"], bounds["high"]
     expected = _estimated_rows(matching)
     share = min(1.0, expected / (high - low + 1))
-    newest_first = matching.order_by("-pk").values_list("pk", flat=True)
     if share >= COMMON:
-        return list(newest_first[:limit])
+        return rows.filter(condition).order_by("-pk").values_list("pk", flat=True)[:limit]
+    scanned = rows.filter(condition if scan is None else scan)
+    newest_first = scanned.order_by("-pk").values_list("pk", flat=True)
     # Each range is a scan of the full-text index: as few as can be. All rows at once when the
     # matches are few; else the newest ids that should hold twice `limit` matches, then, while
     # short, an older range sized by the density of matches just seen (or all the rest).

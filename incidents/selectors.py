@@ -23,10 +23,11 @@ from incidents.models import (
 from incidents.models.feeds import FeedHealth
 from incidents.search import (
     article_candidates,
-    exclusions_in_own_language,
+    article_matching,
+    article_matching_scanned,
     query_all_languages,
 )
-from incidents.search_window import among, newest_matches
+from incidents.search_window import among, newest_matches, newest_window
 
 
 def incident_list() -> QuerySet[Incident]:
@@ -155,14 +156,21 @@ def articles_search(queryset: QuerySet[Article], *, text: str) -> QuerySet[Artic
     (language, publication dates) narrow the candidates, and so reach older articles.
     """
     query = query_all_languages(text)
-    # The window is taken from the readings of every language together (one index scan; with an
-    # exclusion, a few more rows than match), then each row checked in its own language.
-    newest = newest_matches(queryset, article_candidates(text), limit=ARTICLE_RANK_WINDOW)
-    window = queryset.filter(among(newest))
-    own_language = exclusions_in_own_language(text)
-    if own_language is not None:
-        window = window.filter(own_language)
-    return window.annotate(rank=_rank(query))
+    # The window holds exact matches, each checked in its own language; the plan follows the
+    # estimate for the readings of every language together.
+    window = newest_window(
+        queryset,
+        article_matching(text, indexable=False),
+        limit=ARTICLE_RANK_WINDOW,
+        estimate=article_candidates(text),
+        scan=article_matching_scanned(text),
+    )
+    return queryset.filter(window).annotate(rank=_rank(query))
+
+
+def articles_matching(queryset: QuerySet[Article], *, text: str) -> QuerySet[Article]:
+    """Every article whose title or text match ``text`` in its own language, unranked."""
+    return queryset.filter(article_matching(text))
 
 
 def article_list() -> QuerySet[Article]:

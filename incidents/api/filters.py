@@ -1,5 +1,7 @@
 """Query filters of the API lists (django-filter)."""
 
+from collections.abc import Callable
+
 import django_filters as filters
 from django.db import models
 from django.db.models import QuerySet
@@ -38,7 +40,12 @@ class LinkedToAny(filters.ModelMultipleChoiceFilter):
 
 class SearchLast(filters.FilterSet):
     """``q=`` goes through ``search`` after every other filter: a search ranks the newest
-    matches among what the other filters keep."""
+    matches among what the other filters keep.
+
+    Where there is a ``match_selector``, a search asked for in a date order
+    (``ordering=-created_at``, say) is not ranked: it is every match in that order, newest or
+    oldest first, for a client that follows what matches.
+    """
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset  # applied in filter_queryset
@@ -46,11 +53,24 @@ class SearchLast(filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)
         text = self.form.cleaned_data.get("q")
-        return self.search_selector(queryset, text=text) if text else queryset
+        if not text:
+            return queryset
+        unranked = self.match_selector
+        if unranked is not None and self._in_date_order():
+            return unranked(queryset, text=text)
+        return self.search_selector(queryset, text=text)
+
+    def _in_date_order(self) -> bool:
+        # Any ordering but -rank: the paginator refuses one it does not know, a q= or not.
+        ordering = self.request.query_params.get("ordering") if self.request else None
+        return ordering is not None and ordering != "-rank"
 
     @staticmethod
     def search_selector(queryset: QuerySet, *, text: str) -> QuerySet:
         raise NotImplementedError
+
+    # Every match, unranked; None: a search is ranked in any order.
+    match_selector: Callable[..., QuerySet] | None = None
 
 
 class IncidentFilter(SearchLast):
@@ -101,6 +121,8 @@ class IncidentFilter(SearchLast):
         model = Incident
         fields: list[str] = []
 
+    # Incidents match by their timeline too: every match in a date order would be a union of
+    # two tables, slow for common words and rare alike; the newest window is ordered instead.
     search_selector = staticmethod(selectors.incidents_search)
 
     def filter_min_severity(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -111,7 +133,8 @@ class ArticleFilter(SearchLast):
     q = filters.CharFilter(
         method="search",
         max_length=500,
-        help_text="Full-text search in title and text, stemmed in each article's language.",
+        help_text="Full-text search in title and text, stemmed in each article's language; "
+        "ranked, unless ordered by date.",
     )
     language = filters.CharFilter()
     incident = filters.CharFilter(field_name="incidents__slug")
@@ -137,6 +160,7 @@ class ArticleFilter(SearchLast):
         fields: list[str] = []
 
     search_selector = staticmethod(selectors.articles_search)
+    match_selector = staticmethod(selectors.articles_matching)
 
     def filter_relevant(self, queryset: ArticleQuerySet, name: str, value: bool) -> QuerySet:
         return queryset.relevant() if value else queryset.irrelevant()

@@ -25,17 +25,29 @@ class Cursor(CursorPagination):
     searchable = True
 
     def get_ordering(self, request: Request, queryset: QuerySet, view) -> tuple[str, ...]:
-        searching = self.searchable and "rank" in queryset.query.annotations
+        ranked = self.searchable and "rank" in queryset.query.annotations
+        searching = ranked or self._searching(request, view)
         choices = (*self.orderings, "-rank") if searching else self.orderings
         requested = request.query_params.get(self.ordering_param)
         if requested is None:
             # A full-text search (q=) is ordered by relevance, best first.
-            return ("-rank", "-id") if searching else self.ordering
+            return ("-rank", "-id") if ranked else self.ordering
         if requested not in choices:
             raise ValidationError({self.ordering_param: [f"Choose one of: {', '.join(choices)}."]})
         if requested == self.ordering[0]:
             return self.ordering
         return (requested, "-id" if requested.startswith("-") else "id")
+
+    def _searching(self, request: Request, view) -> bool:
+        """A search (q=) asked for in a date order: unranked (filters.SearchLast), yet -rank
+        is one of its orderings."""
+        filterset = getattr(view, "filterset_class", None)
+        return (
+            self.searchable
+            and filterset is not None
+            and "q" in filterset.base_filters
+            and bool(request.query_params.get("q", "").strip())
+        )
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         ordering = {
@@ -44,7 +56,7 @@ class Cursor(CursorPagination):
             "in": "query",
             "description": (
                 f"Order of the results (default {self.ordering[0]}; with q=, -rank: the best "
-                "match first)."
+                "match first; a date order lists every match, unranked)."
                 if self.searchable
                 else f"Order of the results (default {self.ordering[0]})."
             ),

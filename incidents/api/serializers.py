@@ -105,7 +105,9 @@ class ArticleSerializer(ArticleSummarySerializer):
         read_only=True, allow_null=True, help_text="The article this one repeats, if any."
     )
     rank = serializers.FloatField(
-        read_only=True, required=False, help_text="Relevance, on a search (q=) only."
+        read_only=True,
+        required=False,
+        help_text="Relevance, on a search (q=) in no date order only.",
     )
 
     class Meta(ArticleSummarySerializer.Meta):

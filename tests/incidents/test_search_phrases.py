@@ -5,8 +5,11 @@ from django.db import connection, transaction
 
 from incidents.models import Article
 from incidents.search import (
+    _positive_part,
+    _query_text,
     _readings,
     article_matching,
+    article_matching_scanned,
     exclusions_in_own_language,
     query_all_languages,
 )
@@ -115,6 +118,10 @@ def test_phrase_search_through_the_index_finds_what_the_tsquery_finds(text, titl
     if own_language is not None:
         exact = exact.filter(own_language)
     assert list(exact.order_by("title").values_list("title", flat=True)) == titles
+    # So do the forms a window walks with and scans the index with.
+    for form in (article_matching(text, indexable=False), article_matching_scanned(text)):
+        rows = Article.objects.filter(form).order_by("title")
+        assert list(rows.values_list("title", flat=True)) == titles
 
 
 @pytest.mark.django_db
@@ -126,3 +133,20 @@ def test_the_phrase_condition_is_one_the_pair_index_answers():
         cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
         plan = Article.objects.filter(narrowing).order_by().values("pk").explain()
     assert "article_phrase_idx" in plan
+
+
+@pytest.mark.django_db
+def test_with_an_exclusion_the_index_is_asked_for_the_positive_part_alone():
+    ArticleFactory(language="en", title="Phishing", text="A phishing wave hit Teams users.")
+    ArticleFactory(language="en", title="Phishing mail", text="Phishing mail, nothing else.")
+    scanned = Article.objects.filter(article_matching_scanned("phishing -teams")).order_by()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        plan = scanned.values("pk").explain()
+    index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "phish" in index_condition
+    assert "team" not in index_condition
+    assert list(scanned.values_list("title", flat=True)) == ["Phishing mail"]
+    # A query of exclusions alone has no positive part: the exact condition stands.
+    assert _positive_part(_query_text("-teams")) is None
+    assert _positive_part(_query_text("phishing")) is None

@@ -6,8 +6,13 @@ from django.db.models import Q
 
 from incidents import search_window
 from incidents.models import Article
-from incidents.search import query_all_languages
-from incidents.search_window import newest_matches
+from incidents.search import (
+    article_candidates,
+    article_matching,
+    article_matching_scanned,
+    query_all_languages,
+)
+from incidents.search_window import newest_matches, newest_window
 from tests.factories import ArticleFactory
 
 
@@ -19,19 +24,40 @@ def _plain(queryset, text: str, limit: int) -> list[int]:
 @pytest.fixture
 def articles(db):
     for n in range(40):
-        words = "zoom encryption" if n % 3 == 0 else "teams outage"
+        words = ("zoom encryption", "teams outage", "zoom outage")[n % 3]
         ArticleFactory(language="nl" if n % 2 else "en", title=f"Story {n}", text=f"{words} {n}")
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("common", [0.0, 1.01], ids=["walk the newest rows", "bitmap ranges"])
 @pytest.mark.parametrize("limit", [1, 5, 100])
-@pytest.mark.parametrize("text", ["zoom", "teams outage", "zoom -encryption", "nothing"])
+@pytest.mark.parametrize(
+    "text", ["zoom", "teams outage", "zoom -encryption", "outage -teams", "-zoom", "nothing"]
+)
 def test_both_plans_find_the_newest_matches(articles, monkeypatch, common, limit, text):
     monkeypatch.setattr(search_window, "COMMON", common)
     for queryset in (Article.objects.all(), Article.objects.filter(language="nl")):
-        found = newest_matches(queryset, Q(search_vector=query_all_languages(text)), limit=limit)
+        matching = Q(search_vector=query_all_languages(text))
+        found = newest_matches(queryset, matching, limit=limit)
         assert found == _plain(queryset, text, limit)
+        # As a condition (a subquery when walking, the ids otherwise), the same rows.
+        window = queryset.filter(newest_window(queryset, matching, limit=limit))
+        assert sorted(window.values_list("pk", flat=True), reverse=True) == found
+        # As an article search asks: exact in each article's language, the index scanned for
+        # the positive part, the plan chosen by the estimate for every reading.
+        exact = queryset.filter(article_matching(text)).order_by("-pk")
+        window = queryset.filter(
+            newest_window(
+                queryset,
+                article_matching(text, indexable=False),
+                limit=limit,
+                estimate=article_candidates(text),
+                scan=article_matching_scanned(text),
+            )
+        )
+        assert sorted(window.values_list("pk", flat=True), reverse=True) == list(
+            exact.values_list("pk", flat=True)[:limit]
+        )
 
 
 @pytest.mark.django_db

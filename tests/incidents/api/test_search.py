@@ -150,3 +150,56 @@ def test_an_excluded_word_is_excluded_as_each_article_s_language_stems_it(as_vie
     ArticleFactory(language="pl", title="Polish", text="Phishing teams spotkanie.")
     # "teams" is 'team' in English: the English article holds it and is left out.
     assert set(_titles(as_viewer, "/api/v1/articles/", "phishing -teams")) == {"Alleen"}
+
+
+@pytest.mark.django_db
+def test_an_article_search_in_a_date_order_lists_every_match_unranked(as_viewer, monkeypatch):
+    monkeypatch.setattr(selectors, "ARTICLE_RANK_WINDOW", 2)
+    monkeypatch.setattr(selectors, "INCIDENT_RANK_WINDOW", 1)
+    articles = [
+        ArticleFactory(language="en", title=f"Zoom {n}", text=f"zoom meetings {n}")
+        for n in range(3)
+    ]
+    ArticleFactory(language="en", title="Teams", text="teams meetings")
+    # English stems "teams" to 'team': the exclusion still reads each article in its language.
+    ArticleFactory(language="en", title="Zoom and Teams", text="zoom with teams")
+    newest = as_viewer.get("/api/v1/articles/", {"q": "zoom -team", "ordering": "-created_at"})
+    assert newest.status_code == 200, newest.json()
+    rows = newest.json()["results"]
+    assert [row["id"] for row in rows] == [a.id for a in reversed(articles)]
+    assert all("rank" not in row for row in rows)
+    oldest = as_viewer.get("/api/v1/articles/", {"q": "zoom -team", "ordering": "created_at"})
+    assert [row["id"] for row in oldest.json()["results"]] == [a.id for a in articles]
+    # Ranked, the same search reads the window alone.
+    assert len(_titles(as_viewer, "/api/v1/articles/", "zoom -team")) == 2
+
+    # Incidents match by their timeline too: in any order, a search reads the window.
+    by_title = [IncidentFactory(title=f"Classroom intrusions {n}", summary="x") for n in range(2)]
+    in_timeline = IncidentFactory(title="Other", summary="y")
+    TimelineEventFactory(incident=in_timeline, description="Intruders disrupted a classroom.")
+    response = as_viewer.get("/api/v1/incidents/", {"q": "classroom", "ordering": "created_at"})
+    slugs = [row["slug"] for row in response.json()["results"]]
+    assert slugs == [by_title[1].slug, in_timeline.slug]
+    assert all("rank" in row for row in response.json()["results"])
+
+
+@pytest.mark.django_db
+def test_a_search_in_an_unknown_order_is_a_400_naming_rank_among_the_choices(as_viewer):
+    ArticleFactory(language="en", title="Zoom", text="zoom")
+    response = as_viewer.get("/api/v1/articles/", {"q": "zoom", "ordering": "title"})
+    assert response.status_code == 400
+    assert response.json()["fields"]["ordering"] == [
+        "Choose one of: -updated_at, updated_at, -created_at, created_at, -rank."
+    ]
+    # Without q= there is no rank to order by.
+    response = as_viewer.get("/api/v1/articles/", {"ordering": "-rank"})
+    assert response.json()["fields"]["ordering"] == [
+        "Choose one of: -updated_at, updated_at, -created_at, created_at."
+    ]
+
+
+@pytest.mark.django_db
+def test_q_on_a_list_that_does_not_search_changes_nothing(as_analyst):
+    assert as_analyst.post("/api/v1/auth/tokens/", {}).status_code in (201, 405)
+    response = as_analyst.get("/api/v1/auth/tokens/", {"q": "zoom"})
+    assert response.status_code == 200, response.json()
