@@ -3,6 +3,7 @@
 import pytest
 
 from incidents import selectors
+from incidents.tokens import api_token_issue
 from tests.factories import ArticleFactory, IncidentFactory, TimelineEventFactory
 
 
@@ -161,17 +162,18 @@ def test_an_article_search_in_a_date_order_lists_every_match_unranked(as_viewer,
         for n in range(3)
     ]
     ArticleFactory(language="en", title="Teams", text="teams meetings")
-    # English stems "teams" to 'team': the exclusion still reads each article in its language.
+    # English stems "teams" to 'team', which the unstemmed reading does not exclude: unranked
+    # too, each article is read in its own language.
     ArticleFactory(language="en", title="Zoom and Teams", text="zoom with teams")
-    newest = as_viewer.get("/api/v1/articles/", {"q": "zoom -team", "ordering": "-created_at"})
+    newest = as_viewer.get("/api/v1/articles/", {"q": "zoom -teams", "ordering": "-created_at"})
     assert newest.status_code == 200, newest.json()
     rows = newest.json()["results"]
     assert [row["id"] for row in rows] == [a.id for a in reversed(articles)]
     assert all("rank" not in row for row in rows)
-    oldest = as_viewer.get("/api/v1/articles/", {"q": "zoom -team", "ordering": "created_at"})
+    oldest = as_viewer.get("/api/v1/articles/", {"q": "zoom -teams", "ordering": "created_at"})
     assert [row["id"] for row in oldest.json()["results"]] == [a.id for a in articles]
     # Ranked, the same search reads the window alone.
-    assert len(_titles(as_viewer, "/api/v1/articles/", "zoom -team")) == 2
+    assert len(_titles(as_viewer, "/api/v1/articles/", "zoom -teams")) == 2
 
     # Incidents match by their timeline too: in any order, a search reads the window.
     by_title = [IncidentFactory(title=f"Classroom intrusions {n}", summary="x") for n in range(2)]
@@ -199,7 +201,9 @@ def test_a_search_in_an_unknown_order_is_a_400_naming_rank_among_the_choices(as_
 
 
 @pytest.mark.django_db
-def test_q_on_a_list_that_does_not_search_changes_nothing(as_analyst):
-    assert as_analyst.post("/api/v1/auth/tokens/", {}).status_code in (201, 405)
-    response = as_analyst.get("/api/v1/auth/tokens/", {"q": "zoom"})
+def test_q_on_a_list_that_does_not_search_changes_nothing(as_analyst, analyst):
+    api_token_issue(user=analyst, name="zoom")
+    plain = as_analyst.get("/api/v1/auth/tokens/")
+    response = as_analyst.get("/api/v1/auth/tokens/", {"q": "other"})
     assert response.status_code == 200, response.json()
+    assert response.json()["results"] == plain.json()["results"] != []
