@@ -98,9 +98,7 @@ def article_matching(text: str, *, indexable: bool = True) -> Q:
 def article_candidates(text: str) -> Q:
     """Articles matching ``text`` in one language or another (``article_matching`` is exact),
     with a phrase's rows found through the pair index."""
-    matching = Q(search_vector=query_all_languages(text))
-    narrowing = phrase_narrowing(_readings(text))
-    return matching if narrowing is None else matching & narrowing
+    return _narrowed(Q(search_vector=query_all_languages(text)), text)
 
 
 def article_matching_scanned(text: str) -> Q:
@@ -115,9 +113,13 @@ def article_matching_scanned(text: str) -> Q:
     own_language = exclusions_in_own_language(text, indexable=False)
     if positive is None or own_language is None:
         return article_matching(text)
-    scan = Q(search_vector=TsQuery(positive)) & own_language
+    return _narrowed(Q(search_vector=TsQuery(positive)) & own_language, text)
+
+
+def _narrowed(condition: Q, text: str) -> Q:
+    """``condition`` and, for a phrase, the rows holding its word pairs."""
     narrowing = phrase_narrowing(_readings(text))
-    return scan if narrowing is None else scan & narrowing
+    return condition if narrowing is None else condition & narrowing
 
 
 def exclusions_in_own_language(text: str, *, indexable: bool = True) -> Q | None:
@@ -138,22 +140,24 @@ def exclusions_in_own_language(text: str, *, indexable: bool = True) -> Q | None
             languages[by_config[config]].append(Q(language=code))
     if FALLBACK in by_config:
         languages[by_config[FALLBACK]].append(~Q(language__in=list(CONFIGS)))
-
-    def reading_matches(reading: str) -> Q:
-        if indexable:
-            return Q(search_vector=TsQuery(reading))
-        call = Func(
-            F("search_vector"),
-            TsQuery(reading),
-            function="ts_match_vq",
-            output_field=BooleanField(),
-        )
-        return Q(call)
-
     return reduce(
         operator.or_,
-        [reduce(operator.or_, rows) & reading_matches(r) for r, rows in languages.items()],
+        [
+            reduce(operator.or_, rows) & _vector_matches(r, indexable=indexable)
+            for r, rows in languages.items()
+        ],
     )
+
+
+def _vector_matches(reading: str, *, indexable: bool) -> Q:
+    """Rows whose search vector matches ``reading``: by the ``@@`` operator the full-text index
+    answers, or by the function behind it, which the planner keeps from the index."""
+    if indexable:
+        return Q(search_vector=TsQuery(reading))
+    call = Func(
+        F("search_vector"), TsQuery(reading), function="ts_match_vq", output_field=BooleanField()
+    )
+    return Q(call)
 
 
 def _readings(text: str) -> tuple[str, ...]:
