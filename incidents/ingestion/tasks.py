@@ -12,7 +12,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from incidents.ingestion.entries import entries_requeue, entry_process
+from incidents.ingestion.entries import entries_process, entries_requeue, entry_batches
 from incidents.ingestion.polling import LEASE, QUEUED_GRACE, feed_poll, feeds_take_due
 
 # Messages of a dispatch older than this are stale: the feed is due again by then anyway.
@@ -48,14 +48,14 @@ def feeds_dispatch() -> int:
 def feed_poll_task(feed_id: int) -> None:
     """Poll one feed, then queue its new entries."""
     report = feed_poll(feed_id=feed_id)
-    for entry_id in report.new_entries:
-        entry_process_task.delay(entry_id)
+    for batch in entry_batches(report.new_entries):
+        entries_process_task.delay(batch)
 
 
-@shared_task(name="ingestion.entry_process", **WORK)
-def entry_process_task(entry_id: int) -> None:
-    """Make one entry an article (a second delivery finds it claimed or done)."""
-    entry_process(entry_id=entry_id)
+@shared_task(name="ingestion.entries_process", **WORK)
+def entries_process_task(entry_ids: list[int]) -> None:
+    """Make entries articles (a second delivery finds them claimed or done)."""
+    entries_process(entry_ids=entry_ids)
 
 
 @shared_task(name="ingestion.entries_sweep", ignore_result=True)
@@ -63,6 +63,6 @@ def entries_sweep() -> int:
     """Queue again the entries whose work is overdue (a lost message, a worker that died, a
     retry's time come)."""
     due = entries_requeue(grace=QUEUED_GRACE)
-    for entry_id in due:
-        entry_process_task.apply_async((entry_id,), expires=DISPATCH_EXPIRES)
+    for batch in entry_batches(due):
+        entries_process_task.apply_async((batch,), expires=DISPATCH_EXPIRES)
     return len(due)

@@ -25,8 +25,8 @@ from django.utils import timezone
 from incidents.dates import Precision
 from incidents.ingestion.canonical import url_canonical
 from incidents.ingestion.tasks import (
+    entries_process_task,
     entries_sweep,
-    entry_process_task,
     feed_poll_task,
     feeds_dispatch,
 )
@@ -536,10 +536,10 @@ def test_a_task_killed_mid_entry_is_swept_and_its_late_redelivery_does_nothing(
     after = _rows()
 
     # An hour on, Redis gives the killed message back: the entry is done, nothing happens.
-    accepted = broker.tasks_accepted(second, entry_process_task.name)
+    accepted = broker.tasks_accepted(second, entries_process_task.name)
     broker.restore_overdue()
     wait_until(
-        lambda: broker.tasks_accepted(second, entry_process_task.name) == accepted + 1
+        lambda: broker.tasks_accepted(second, entries_process_task.name) == accepted + 1
         and broker.unacked() == 0
         and broker.queued() == 0,
         "the redelivered message handled",

@@ -7,7 +7,7 @@ from collections import Counter
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from incidents.ingestion.entries import entry_process
+from incidents.ingestion.entries import entries_process, entry_batches
 from incidents.ingestion.feeds import feed_create
 from incidents.ingestion.polling import feed_poll
 from incidents.ingestion.store import Stored
@@ -70,8 +70,12 @@ class Command(BaseCommand):
             report = feed_poll(feed_id=feed_id)
             counts: Counter[str] = Counter()
             errors = [report.error] if report.error else []
-            for entry_id in report.new_entries:
-                outcome = entry_process(entry_id=entry_id)
+            outcomes = [
+                outcome
+                for batch in entry_batches(report.new_entries)
+                for outcome in entries_process(entry_ids=batch)
+            ]
+            for outcome in outcomes:
                 counts[outcome.stored.value if outcome.stored else "pending"] += 1
                 counts["linked"] += len(outcome.linked)
                 counts["queued"] += len(outcome.queued)
