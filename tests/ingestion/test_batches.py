@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, transaction
@@ -136,25 +138,6 @@ def test_a_batch_finds_the_stories_stored_before_it():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_batch_that_loses_a_race_keeps_the_other_workers_story_and_stores_the_rest():
-    inserted, commit = threading.Event(), threading.Event()
-    theirs: list[int] = []
-
-    def other_worker() -> None:
-        try:
-            with transaction.atomic():
-                theirs.append(
-                    article_ingest(
-                        url="https://a.example.org/zoom", title="Zoom", text=STORY
-                    ).article.pk
-                )
-                inserted.set()
-                commit.wait(10)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=other_worker)
-    worker.start()
-    assert inserted.wait(10)
     results: list = []
 
     def ours() -> None:
@@ -172,12 +155,12 @@ def test_a_batch_that_loses_a_race_keeps_the_other_workers_story_and_stores_the_
         finally:
             connection.close()
 
-    batch = threading.Thread(target=ours)
-    batch.start()
-    batch.join(1)
-    assert batch.is_alive()  # held by the uncommitted row
-    commit.set()
-    worker.join(10)
+    story = {"url": "https://a.example.org/zoom", "title": "Zoom", "text": STORY}
+    with _other_worker(lambda: article_ingest(**story).article.pk) as theirs:
+        batch = threading.Thread(target=ours)
+        batch.start()
+        batch.join(1)
+        assert batch.is_alive()  # held by the other worker's uncommitted row
     batch.join(10)
 
     lost, copy, stored = results
@@ -191,6 +174,32 @@ def test_a_batch_that_loses_a_race_keeps_the_other_workers_story_and_stores_the_
         "https://c.example.org/copy",
         "https://g.example.org/teams",
     ]
+
+
+@contextmanager
+def _other_worker(work: Callable[[], object]) -> Iterator[list]:
+    """``work`` done by another worker (a thread and its connection) in a transaction that stays
+    open until the block ends, then commits; the block gets [what work returned]."""
+    done, release = threading.Event(), threading.Event()
+    returned: list = []
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                returned.append(work())
+                done.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert done.wait(10)
+    try:
+        yield returned
+    finally:
+        release.set()
+        thread.join(10)
 
 
 def _entries(count: int) -> list[FeedEntry]:
@@ -261,25 +270,8 @@ def test_an_entry_that_keeps_breaking_fails_after_its_attempts_with_the_error_sh
 @override_settings(TRACKER_FETCH_PAGES=False)
 def test_an_entry_another_worker_holds_is_left_to_it_and_the_rest_are_done():
     held, free = _entries(2)
-    locked, release = threading.Event(), threading.Event()
-
-    def other_worker() -> None:
-        try:
-            with transaction.atomic():
-                FeedEntry.objects.select_for_update().get(pk=held.pk)
-                locked.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=other_worker)
-    worker.start()
-    assert locked.wait(10)
-    try:
+    with _other_worker(lambda: FeedEntry.objects.select_for_update().get(pk=held.pk)):
         outcomes = entries_process(entry_ids=[held.pk, free.pk])
-    finally:
-        release.set()
-        worker.join(10)
 
     assert [o.stored for o in outcomes] == [None, Stored.NEW]
     assert FeedEntry.objects.get(pk=held.pk).attempts == 0
