@@ -1,7 +1,7 @@
 """feedparser's corpus through the whole parse-and-store path: each document served over HTTP,
-polled (feed_poll), its entries made articles (entry_process, pages not fetched). Nothing
-escapes, nothing unstorable reaches PostgreSQL, no markup is stored but nh3's, and each parse
-ends well within the sandbox's deadline."""
+polled (feed_poll), its entries made articles (entries_process, in the poll task's batches, pages
+not fetched). Nothing escapes, nothing unstorable reaches PostgreSQL, no markup is stored but
+nh3's, and each parse ends well within the sandbox's deadline."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from django.db import connection, models
 
 from incidents.ingestion import polling
-from incidents.ingestion.entries import entry_process
+from incidents.ingestion.entries import entries_process, entry_batches
 from incidents.ingestion.parse import LINK_REL, SUMMARY_TAGS, URL_SCHEMES, feed_parse_limited
 from incidents.ingestion.polling import feed_poll
 from incidents.models import Article, Feed, FeedEntry
@@ -196,7 +196,11 @@ def _poll_and_process(url: str):
     """What the poll task and the entry tasks do for a new feed at `url`; the feed read back."""
     feed = Feed.objects.create(url=url, name="Corpus", language="en")
     report = feed_poll(feed_id=feed.pk)
-    outcomes = [entry_process(entry_id=entry_id) for entry_id in report.new_entries]
+    outcomes = [
+        outcome
+        for batch in entry_batches(report.new_entries)
+        for outcome in entries_process(entry_ids=batch)
+    ]
     feed.refresh_from_db()
     return feed, report, outcomes
 
