@@ -102,20 +102,24 @@ def entries_process(*, entry_ids: Sequence[int]) -> list[EntryOutcome]:
         logger.exception("processing entries %s failed", [entry.pk for entry in claimed])
         if len(claimed) == 1:
             outcomes[claimed[0].pk] = _broken(claimed[0], now=now, error=error)
-            return [outcomes[entry_id] for entry_id in entry_ids]
-        # One entry that breaks the batch must not hold back the others: each alone, as stored
-        # (the batch's changes were rolled back; the claims stand).
-        for entry in FeedEntry.objects.select_related("feed").filter(
-            pk__in=[entry.pk for entry in claimed]
-        ):
-            try:
-                outcomes.update(_process([entry], now=now))
-            except _PASSED_ON:
-                raise
-            except Exception as error:
-                logger.exception("processing entry %d failed", entry.pk)
-                outcomes[entry.pk] = _broken(entry, now=now, error=error)
+        else:
+            # One entry that breaks the batch must not hold back the others: each alone, as
+            # stored (the batch's changes were rolled back; the claims stand).
+            for entry in FeedEntry.objects.select_related("feed").filter(
+                pk__in=[entry.pk for entry in claimed]
+            ):
+                outcomes.update(_process_alone(entry, now=now))
     return [outcomes[entry_id] for entry_id in entry_ids]
+
+
+def _process_alone(entry: FeedEntry, *, now: datetime) -> dict[int, EntryOutcome]:
+    try:
+        return _process([entry], now=now)
+    except _PASSED_ON:
+        raise
+    except Exception as error:
+        logger.exception("processing entry %d failed", entry.pk)
+        return {entry.pk: _broken(entry, now=now, error=error)}
 
 
 def _claim(entry_ids: Sequence[int], *, now: datetime) -> list[FeedEntry]:

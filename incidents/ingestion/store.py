@@ -185,20 +185,17 @@ def _store(fresh: list[tuple[int, Article]]) -> list[tuple[int, Ingested]]:
         if id(article) in originals:
             article.duplicate_of_id = originals[id(article)].pk
     lost = _insert(new)
-    return [
-        (
-            index,
-            Ingested(lost[id(ingested.article)], Stored.KNOWN)
-            if id(ingested.article) in lost
-            else Ingested(
-                ingested.article,
-                ingested.stored
-                if ingested.stored is Stored.KNOWN or ingested.article.duplicate_of_id is None
-                else Stored.DUPLICATE,
-            ),
-        )
-        for index, ingested in results
-    ]
+    return [(index, _settled(ingested, lost)) for index, ingested in results]
+
+
+def _settled(ingested: Ingested, lost: dict[int, Article]) -> Ingested:
+    """What was stored once the batch is in: the other worker's story for one that lost a race,
+    a duplicate for a new article that repeats another."""
+    if id(ingested.article) in lost:
+        return Ingested(lost[id(ingested.article)], Stored.KNOWN)
+    if ingested.stored is Stored.NEW and ingested.article.duplicate_of_id is not None:
+        return Ingested(ingested.article, Stored.DUPLICATE)
+    return ingested
 
 
 def _originals_of(new: list[Article]) -> dict[int, Article]:
