@@ -7,9 +7,16 @@ articles, 200,000 vector reads to find the newest 2,000 matches. The plan here f
 planner's estimate of how many rows match:
 
 - a common query (``COMMON`` of the rows or more): walk the newest rows, a match every few rows;
-- any other: intersect the full-text index with a range of the newest ids in a bitmap, so that
-  only matching rows are read, then with older ranges until ``limit`` matches are found or
+- any other: ask the full-text index for the matches in a range of the newest ids, so that
+  only matching rows are read, then in older ranges until ``limit`` matches are found or
   every row is covered; few matches are read in one range.
+
+A range is asked of the index itself where the table has ``id_blocks`` (``id_blocks()``, a
+generated column the full-text index holds beside the search vector): the aligned blocks of
+ids, of several sizes, that a row falls in. A range is a few blocks, and the index skips
+through a word's entries to those of the blocks (GIN advances every key of a scan past the
+rarest), where a range of the id index ANDed with the word's bitmap reads every entry of the
+word: 117,000 for "phishing" in a million articles, 47 ms before a row is read.
 """
 
 from __future__ import annotations
@@ -19,13 +26,48 @@ import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import BigIntegerField, F, Func, Max, Min, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 COMMON = 0.2
 # Matches this many times the limit or fewer are read in one range.
 FEW = 4
+# The sizes of id blocks, as powers of two: 4,096 ids to 16 million, each 16 times the last.
+# Changing them changes the stored column: a migration.
+BLOCK_SHIFTS = (12, 16, 20, 24)
+BLOCK_FIELD = "id_blocks"
+
+
+def id_blocks() -> Func:
+    """A row's id blocks, one key per size: the block's number times the count of sizes, plus
+    the size's index (so that blocks of different sizes never share a key)."""
+    keys = [
+        F("id").bitrightshift(shift) * len(BLOCK_SHIFTS) + level
+        for level, shift in enumerate(BLOCK_SHIFTS)
+    ]
+    return Func(
+        *keys, template="ARRAY[%(expressions)s]", output_field=ArrayField(BigIntegerField())
+    )
+
+
+def blocks_covering(start: int, stop: int) -> list[int]:
+    """The keys of the fewest blocks holding exactly the ids ``start`` to ``stop - 1`` (both
+    multiples of the smallest block): at each step the largest block that starts there and fits."""
+    smallest = 1 << BLOCK_SHIFTS[0]
+    if start % smallest or stop % smallest:
+        raise ValueError(f"ids {start}..{stop} are not aligned to blocks of {smallest}")
+    keys = []
+    while start < stop:
+        level = max(
+            level
+            for level, shift in enumerate(BLOCK_SHIFTS)
+            if start % (1 << shift) == 0 and start + (1 << shift) <= stop
+        )
+        keys.append((start >> BLOCK_SHIFTS[level]) * len(BLOCK_SHIFTS) + level)
+        start += 1 << BLOCK_SHIFTS[level]
+    return keys
 
 
 def newest_matches(queryset: QuerySet, condition: Q, *, limit: int) -> list[int]:
@@ -81,12 +123,25 @@ def _window(
     # short, an older range sized by the density of matches just seen (or all the rest).
     rest = high - low + 1
     span = rest if expected <= FEW * limit else math.ceil(2 * limit / share)
+    blocked = _has_blocks(queryset)
     found: list[int] = []
     ceiling = high
     with _bitmap_scans_only():
         while len(found) < limit and rest > 0:
             floor = max(ceiling - span, low - 1)
-            more = list(newest_first.filter(pk__gt=floor, pk__lte=ceiling)[: limit - len(found)])
+            if blocked:  # a range starts where a block does
+                floor = max(_block_start(floor + 1) - 1, low - 1)
+            in_range = newest_first.filter(pk__gt=floor, pk__lte=ceiling)
+            # Blocks cost the index their entries, a row each: worth it for fewer ids than the
+            # query has entries, never for every row.
+            if blocked and ceiling - floor < expected and (floor, ceiling) != (low - 1, high):
+                start, stop = (
+                    _block_start(floor + 1),
+                    _block_start(ceiling) + (1 << BLOCK_SHIFTS[0]),
+                )
+                blocks = blocks_covering(start, stop)
+                in_range = in_range.filter(**{f"{BLOCK_FIELD}__overlap": blocks})
+            more = list(in_range[: limit - len(found)])
             found += more
             density = len(more) / (ceiling - floor)
             ceiling, rest = floor, floor - low + 1
@@ -94,6 +149,15 @@ def _window(
             few = density * rest <= FEW * limit
             span = rest if few else math.ceil(2 * missing / density)
     return found
+
+
+def _has_blocks(queryset: QuerySet) -> bool:
+    return any(field.name == BLOCK_FIELD for field in queryset.model._meta.concrete_fields)
+
+
+def _block_start(id_: int) -> int:
+    """The first id of the smallest block holding ``id_``."""
+    return id_ >> BLOCK_SHIFTS[0] << BLOCK_SHIFTS[0]
 
 
 def among(ids: Iterable[int]) -> Q:

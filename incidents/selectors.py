@@ -196,7 +196,14 @@ def article_list() -> QuerySet[Article]:
 
 
 # An article's columns a candidate in a list does not show: its text is kilobytes.
-_ARTICLE_BODY = ("text", "search_vector", "search_pairs", "signature", "signature_bands")
+_ARTICLE_BODY = (
+    "text",
+    "search_vector",
+    "search_pairs",
+    "id_blocks",
+    "signature",
+    "signature_bands",
+)
 
 
 def candidate_list() -> QuerySet[LinkCandidate]:

@@ -22,6 +22,7 @@ from incidents.models.fields import actor_field
 from incidents.models.history import tracked
 from incidents.search import language_vector
 from incidents.search_phrases import pair_keys
+from incidents.search_window import id_blocks
 
 
 def _search_vector() -> Case:
@@ -59,10 +60,19 @@ class ArticleManager(_ArticleManagerBase):
     vector is kilobytes of text per row."""
 
     def get_queryset(self) -> models.QuerySet:
-        return super().get_queryset().defer("search_vector", "search_pairs")
+        return super().get_queryset().defer("search_vector", "search_pairs", "id_blocks")
 
 
-@tracked(exclude=("updated_at", "search_vector", "search_pairs", "signature", "signature_bands"))
+@tracked(
+    exclude=(
+        "updated_at",
+        "search_vector",
+        "search_pairs",
+        "id_blocks",
+        "signature",
+        "signature_bands",
+    )
+)
 class Article(models.Model):
     """A source document, stored once however many incidents it backs."""
 
@@ -87,6 +97,11 @@ class Article(models.Model):
         expression=pair_keys(_search_vector()),
         output_field=ArrayField(models.IntegerField()),
         db_persist=True,
+    )
+    # The id blocks the article falls in, held by the full-text index beside its vector: a
+    # search's newest matches are found without reading every match (incidents.search_window).
+    id_blocks = models.GeneratedField(
+        expression=id_blocks(), output_field=ArrayField(models.BigIntegerField()), db_persist=True
     )
     # Ingestion: the MinHash signature of the text and its LSH band keys (incidents.ingestion
     # .dedupe); the same story on a second site points at the first as its duplicate.
@@ -114,8 +129,8 @@ class Article(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="article_updated_idx"),
             models.Index(fields=["-created_at", "-id"], name="article_created_idx"),
             models.Index(fields=["language"], name="article_language_idx"),
-            # Full-text search (`q=`).
-            GinIndex(fields=["search_vector"], name="article_search_idx"),
+            # Full-text search (`q=`), among all articles or a range of the newest.
+            GinIndex(fields=["search_vector", "id_blocks"], name="article_search_idx"),
             # Phrases (`q="waiting room"`): the rows holding a phrase's adjacent word pairs.
             GinIndex(fields=["search_pairs"], name="article_phrase_idx"),
             # Near-duplicates: the articles sharing a band key with a new one (`&&`).

@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection, transaction
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
 from incidents import search_window
 from incidents.models import Article
@@ -104,3 +105,126 @@ def test_matches_found_across_several_ranges_come_newest_first_once(articles, mo
     )
     assert found == _plain(Article.objects.all(), "zoom", limit)
     assert len(found) == len(set(found)) == limit
+
+
+# Ids on either side of the edges of blocks of every size, and far apart: a range of the window
+# is then several blocks of different sizes.
+SPREAD_IDS = [
+    3,
+    4095,
+    4096,
+    8191,
+    61440,
+    65535,
+    65536,
+    69632,
+    1048575,
+    1048576,
+    1052672,
+    1114112,
+    16777215,
+    16777216,
+    16781312,
+    20000000,
+]
+
+
+@pytest.fixture
+def spread(db):
+    for n, id_ in enumerate(SPREAD_IDS):
+        words = ("zoom encryption", "teams outage", "zoom outage")[n % 3]
+        ArticleFactory(id=id_, language="nl" if n % 2 else "en", text=f"{words} {n}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("start", "stop"),
+    [(0, 4096), (4096, 69632), (61440, 1052672), (0, 2**25), (1048576, 16781312 + 4096)],
+)
+def test_blocks_covering_a_range_hold_exactly_its_ids(spread, start, stop):
+    # The stored column (SQL) and the keys asked for (Python) agree on every edge.
+    blocks = search_window.blocks_covering(start, stop)
+    held = Article.objects.filter(id_blocks__overlap=blocks).values_list("pk", flat=True)
+    assert sorted(held) == [id_ for id_ in SPREAD_IDS if start <= id_ < stop]
+    assert len(blocks) == len(set(blocks))
+
+
+def test_blocks_are_few_for_a_wide_range():
+    # The largest block that fits at each step: from 4,096 to 2^24 + 4,096 takes 15 blocks of
+    # each of the three smaller sizes, then one of 2^24 ids (the other sizes' edges).
+    blocks = search_window.blocks_covering(4096, 2**24 + 4096)
+    assert len(blocks) == 15 + 15 + 15 + 1
+
+
+@pytest.mark.parametrize(("start", "stop"), [(1, 4096), (0, 4097)])
+def test_blocks_need_aligned_ranges(start, stop):
+    with pytest.raises(ValueError, match="not aligned"):
+        search_window.blocks_covering(start, stop)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", [1, 2, 4, 7, 20])
+@pytest.mark.parametrize("text", ["zoom", "outage -teams", "teams", "nothing"])
+def test_the_window_over_blocks_finds_the_newest_matches(spread, monkeypatch, limit, text):
+    # An estimate that every row matches makes each range narrow: the window goes back through
+    # many ranges, each asked of the index as blocks.
+    monkeypatch.setattr(search_window, "COMMON", 1.01)
+    monkeypatch.setattr(search_window, "_estimated_rows", lambda queryset: 2e7)
+    queryset = Article.objects.all()
+    assert newest_matches(queryset, Q(search_vector=query_all_languages(text)), limit=limit) == (
+        _plain(queryset, text, limit)
+    )
+    window = queryset.filter(
+        newest_window(
+            queryset,
+            article_matching(text, indexable=False),
+            limit=limit,
+            estimate=article_candidates(text),
+            scan=article_matching_scanned(text),
+        )
+    )
+    exact = queryset.filter(article_matching(text)).order_by("-pk")
+    assert sorted(window.values_list("pk", flat=True), reverse=True) == list(
+        exact.values_list("pk", flat=True)[:limit]
+    )
+
+
+@pytest.mark.django_db
+def test_a_range_of_newest_ids_is_asked_as_blocks(spread, monkeypatch):
+    monkeypatch.setattr(search_window, "COMMON", 1.01)
+    monkeypatch.setattr(search_window, "_estimated_rows", lambda queryset: 2e7)
+    with CaptureQueriesContext(connection) as captured:
+        newest_matches(Article.objects.all(), Q(search_vector=query_all_languages("zoom")), limit=2)
+    scans = [q["sql"] for q in captured if "@@" in q["sql"] and "EXPLAIN" not in q["sql"]]
+    # The newest block (one match: 20000000), the next, then the rest: each as blocks.
+    assert [sql[sql.index('"id" >') :] for sql in scans] == [
+        '"id" > 19996671 AND "incidents_article"."id" <= 20000000 AND "incidents_article".'
+        '"id_blocks" && (ARRAY[19528])::bigint[]) ORDER BY 1 DESC LIMIT 2',
+        '"id" > 19988479 AND "incidents_article"."id" <= 19996671 AND "incidents_article".'
+        '"id_blocks" && (ARRAY[19520, 19524])::bigint[]) ORDER BY 1 DESC LIMIT 1',
+        # 0 to 2^24, 2^24 to 2^24 + 3 * 2^20 by 2^20, then 2^16 ids.
+        '"id" > 2 AND "incidents_article"."id" <= 19988479 AND "incidents_article".'
+        '"id_blocks" && (ARRAY[3, 66, 70, 74, 1217])::bigint[]) ORDER BY 1 DESC LIMIT 1',
+    ]
+
+
+@pytest.mark.django_db
+def test_a_range_wider_than_the_matches_expected_is_asked_without_blocks(spread, monkeypatch):
+    # Reading the blocks' entries would cost more than reading the query's own.
+    monkeypatch.setattr(search_window, "COMMON", 1.01)
+    monkeypatch.setattr(search_window, "_estimated_rows", lambda queryset: 5000.0)
+    with CaptureQueriesContext(connection) as captured:
+        newest_matches(Article.objects.all(), Q(search_vector=query_all_languages("zoom")), limit=2)
+    scans = [q["sql"] for q in captured if "@@" in q["sql"] and "EXPLAIN" not in q["sql"]]
+    assert len(scans) > 1
+    assert not any('"id_blocks"' in sql for sql in scans)
+
+
+@pytest.mark.django_db
+def test_a_range_of_every_row_is_asked_without_blocks(spread, monkeypatch):
+    monkeypatch.setattr(search_window, "COMMON", 1.01)
+    with CaptureQueriesContext(connection) as captured:
+        newest_matches(Article.objects.all(), Q(search_vector=query_all_languages("zoom")), limit=2)
+    scans = [q["sql"] for q in captured if "@@" in q["sql"] and "EXPLAIN" not in q["sql"]]
+    assert len(scans) == 1
+    assert '"id_blocks"' not in scans[0]
