@@ -22,6 +22,25 @@ def _plain(queryset, text: str, limit: int) -> list[int]:
     return list(matching.values_list("pk", flat=True)[:limit])
 
 
+def _assert_article_window_is_exact(queryset, text: str, limit: int) -> None:
+    """The window as an article search asks for it (exact in each article's language, the index
+    scanned for the positive part, the plan chosen by the estimate for every reading) holds the
+    newest exact matches."""
+    exact = queryset.filter(article_matching(text)).order_by("-pk")
+    window = queryset.filter(
+        newest_window(
+            queryset,
+            article_matching(text, indexable=False),
+            limit=limit,
+            estimate=article_candidates(text),
+            scan=article_matching_scanned(text),
+        )
+    )
+    assert sorted(window.values_list("pk", flat=True), reverse=True) == list(
+        exact.values_list("pk", flat=True)[:limit]
+    )
+
+
 @pytest.fixture
 def articles(db):
     for n in range(40):
@@ -44,21 +63,7 @@ def test_both_plans_find_the_newest_matches(articles, monkeypatch, common, limit
         # As a condition (a subquery when walking, the ids otherwise), the same rows.
         window = queryset.filter(newest_window(queryset, matching, limit=limit))
         assert sorted(window.values_list("pk", flat=True), reverse=True) == found
-        # As an article search asks: exact in each article's language, the index scanned for
-        # the positive part, the plan chosen by the estimate for every reading.
-        exact = queryset.filter(article_matching(text)).order_by("-pk")
-        window = queryset.filter(
-            newest_window(
-                queryset,
-                article_matching(text, indexable=False),
-                limit=limit,
-                estimate=article_candidates(text),
-                scan=article_matching_scanned(text),
-            )
-        )
-        assert sorted(window.values_list("pk", flat=True), reverse=True) == list(
-            exact.values_list("pk", flat=True)[:limit]
-        )
+        _assert_article_window_is_exact(queryset, text, limit)
 
 
 @pytest.mark.django_db
@@ -174,19 +179,7 @@ def test_the_window_over_blocks_finds_the_newest_matches(spread, monkeypatch, li
     assert newest_matches(queryset, Q(search_vector=query_all_languages(text)), limit=limit) == (
         _plain(queryset, text, limit)
     )
-    window = queryset.filter(
-        newest_window(
-            queryset,
-            article_matching(text, indexable=False),
-            limit=limit,
-            estimate=article_candidates(text),
-            scan=article_matching_scanned(text),
-        )
-    )
-    exact = queryset.filter(article_matching(text)).order_by("-pk")
-    assert sorted(window.values_list("pk", flat=True), reverse=True) == list(
-        exact.values_list("pk", flat=True)[:limit]
-    )
+    _assert_article_window_is_exact(queryset, text, limit)
 
 
 @pytest.mark.django_db
