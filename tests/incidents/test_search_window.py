@@ -182,13 +182,20 @@ def test_the_window_over_blocks_finds_the_newest_matches(spread, monkeypatch, li
     _assert_article_window_is_exact(queryset, text, limit)
 
 
-@pytest.mark.django_db
-def test_a_range_of_newest_ids_is_asked_as_blocks(spread, monkeypatch):
+def _zoom_scans(monkeypatch, estimate: float | None = None) -> list[str]:
+    """The full-text scans that find the 2 newest "zoom" articles by ranges, with ``estimate``
+    as the planner's count of matches (or the planner's own)."""
     monkeypatch.setattr(search_window, "COMMON", 1.01)
-    monkeypatch.setattr(search_window, "_estimated_rows", lambda queryset: 2e7)
+    if estimate is not None:
+        monkeypatch.setattr(search_window, "_estimated_rows", lambda queryset: estimate)
     with CaptureQueriesContext(connection) as captured:
         newest_matches(Article.objects.all(), Q(search_vector=query_all_languages("zoom")), limit=2)
-    scans = [q["sql"] for q in captured if "@@" in q["sql"] and "EXPLAIN" not in q["sql"]]
+    return [q["sql"] for q in captured if "@@" in q["sql"] and "EXPLAIN" not in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_a_range_of_newest_ids_is_asked_as_blocks(spread, monkeypatch):
+    scans = _zoom_scans(monkeypatch, estimate=2e7)
     # The newest block (one match: 20000000), the next, then the rest: each as blocks.
     assert [sql[sql.index('"id" >') :] for sql in scans] == [
         '"id" > 19996671 AND "incidents_article"."id" <= 20000000 AND "incidents_article".'
@@ -204,20 +211,13 @@ def test_a_range_of_newest_ids_is_asked_as_blocks(spread, monkeypatch):
 @pytest.mark.django_db
 def test_a_range_wider_than_the_matches_expected_is_asked_without_blocks(spread, monkeypatch):
     # Reading the blocks' entries would cost more than reading the query's own.
-    monkeypatch.setattr(search_window, "COMMON", 1.01)
-    monkeypatch.setattr(search_window, "_estimated_rows", lambda queryset: 5000.0)
-    with CaptureQueriesContext(connection) as captured:
-        newest_matches(Article.objects.all(), Q(search_vector=query_all_languages("zoom")), limit=2)
-    scans = [q["sql"] for q in captured if "@@" in q["sql"] and "EXPLAIN" not in q["sql"]]
+    scans = _zoom_scans(monkeypatch, estimate=5000.0)
     assert len(scans) > 1
     assert not any('"id_blocks"' in sql for sql in scans)
 
 
 @pytest.mark.django_db
 def test_a_range_of_every_row_is_asked_without_blocks(spread, monkeypatch):
-    monkeypatch.setattr(search_window, "COMMON", 1.01)
-    with CaptureQueriesContext(connection) as captured:
-        newest_matches(Article.objects.all(), Q(search_vector=query_all_languages("zoom")), limit=2)
-    scans = [q["sql"] for q in captured if "@@" in q["sql"] and "EXPLAIN" not in q["sql"]]
+    scans = _zoom_scans(monkeypatch)
     assert len(scans) == 1
     assert '"id_blocks"' not in scans[0]
