@@ -65,7 +65,7 @@ def blocks_covering(start: int, stop: int) -> list[int]:
             for level, shift in enumerate(BLOCK_SHIFTS)
             if start % (1 << shift) == 0 and start + (1 << shift) <= stop
         )
-        keys.append((start >> BLOCK_SHIFTS[level]) * len(BLOCK_SHIFTS) + level)
+        keys.append(_block_key(start, level))
         start += 1 << BLOCK_SHIFTS[level]
     return keys
 
@@ -135,12 +135,7 @@ def _window(
             # Blocks cost the index their entries, a row each: worth it for fewer ids than the
             # query has entries, never for every row.
             if blocked and ceiling - floor < expected and (floor, ceiling) != (low - 1, high):
-                start, stop = (
-                    _block_start(floor + 1),
-                    _block_start(ceiling) + (1 << BLOCK_SHIFTS[0]),
-                )
-                blocks = blocks_covering(start, stop)
-                in_range = in_range.filter(**{f"{BLOCK_FIELD}__overlap": blocks})
+                in_range = in_range.filter(_in_blocks(floor, ceiling))
             more = list(in_range[: limit - len(found)])
             found += more
             density = len(more) / (ceiling - floor)
@@ -153,6 +148,17 @@ def _window(
 
 def _has_blocks(queryset: QuerySet) -> bool:
     return any(field.name == BLOCK_FIELD for field in queryset.model._meta.concrete_fields)
+
+
+def _in_blocks(floor: int, ceiling: int) -> Q:
+    """Rows in the blocks that hold the ids after ``floor`` up to ``ceiling``."""
+    start, stop = _block_start(floor + 1), _block_start(ceiling + (1 << BLOCK_SHIFTS[0]))
+    return Q(**{f"{BLOCK_FIELD}__overlap": blocks_covering(start, stop)})
+
+
+def _block_key(start: int, level: int) -> int:
+    """The key of the block of size ``level`` that starts at id ``start`` (as ``id_blocks``)."""
+    return (start >> BLOCK_SHIFTS[level]) * len(BLOCK_SHIFTS) + level
 
 
 def _block_start(id_: int) -> int:
